@@ -1,0 +1,94 @@
+"""Benchmark: `due` for all rules against a bare scan of the same tables, in one run.
+
+Usage (the database must already hold a ledger, e.g. loaded by benchmarks/bench_import.py):
+
+    .venv/bin/python benchmarks/bench_due.py --database-url URL --as-of 2026-11-22 [--repeat 1]
+
+Each measurement runs in a child process of its own, so its peak memory (ru_maxrss) is its
+own. The bare scan reads every member row and every interaction row once with a plain
+SELECT through the same driver; `due` computes every rule for every member and serialises
+each task as jsonl to a null sink.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import time
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+
+def _bare_scan(url: str, queue: multiprocessing.Queue[dict[str, Any]]) -> None:
+    from shared.db import make_engine
+    from shared.models import Interaction, Member
+
+    engine = make_engine(url)
+    started = time.perf_counter()
+    rows = 0
+    with engine.connect() as conn:
+        for table in (Member, Interaction):
+            result = conn.execution_options(yield_per=10_000).execute(select(table.__table__))
+            for _row in result:
+                rows += 1
+    queue.put({"seconds": time.perf_counter() - started, "rows": rows, "peak_mb": _peak_mb()})
+
+
+def _due(url: str, as_of: str, queue: multiprocessing.Queue[dict[str, Any]]) -> None:
+    from services.scheduler.due import DueQuery, compute_due
+    from shared.db import make_engine
+
+    engine = make_engine(url)
+    started = time.perf_counter()
+    tasks = 0
+    with open("/dev/null", "w") as sink:
+        for task in compute_due(engine, DueQuery(date.fromisoformat(as_of))):
+            sink.write(json.dumps(task.as_listing(), ensure_ascii=False) + "\n")
+            tasks += 1
+    queue.put({"seconds": time.perf_counter() - started, "tasks": tasks, "peak_mb": _peak_mb()})
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _run(target: Any, *args: Any) -> dict[str, Any]:
+    ctx = multiprocessing.get_context("spawn")
+    queue: multiprocessing.Queue[dict[str, Any]] = ctx.Queue()
+    process = ctx.Process(target=target, args=(*args, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--as-of", default="2026-11-22")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    from shared.db import make_engine
+    from shared.models import Interaction, Member
+
+    with make_engine(args.database_url).connect() as conn:
+        members = conn.scalar(select(func.count()).select_from(Member))
+        interactions = conn.scalar(select(func.count()).select_from(Interaction))
+    print(f"ledger: {members:,} members, {interactions:,} interactions; as of {args.as_of}")
+    for attempt in range(1, args.repeat + 1):
+        scan = _run(_bare_scan, args.database_url)
+        due = _run(_due, args.database_url, args.as_of)
+        ratio = due["seconds"] / scan["seconds"]
+        print(
+            f"run {attempt}: bare scan {scan['seconds']:.1f} s ({scan['rows']:,} rows, "
+            f"peak {scan['peak_mb']:.0f} MB); due {due['seconds']:.1f} s ({due['tasks']:,} tasks, "
+            f"peak {due['peak_mb']:.0f} MB); ratio {ratio:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Notifier throughput and pacing, on real servers.
+
+    .venv/bin/python benchmarks/bench_notifier.py [--count 10000] [--threads 16]
+        [--rate 50 --rate-seconds 60]
+
+1. Enqueue: `send()` one message at a time versus the pipelined batch path.
+2. Throughput: a do-nothing dramatiq actor versus `send_notification` driving N
+   notifications end to end (real Redis, the loopback Twilio server through the twilio
+   SDK, the delivery log in PostgreSQL), in the same run, same worker settings.
+3. Pacing: with the SMS limit set to `--rate` messages/s, the rate Twilio sees per 10 s
+   window over `--rate-seconds`.
+
+Needs PostgreSQL (LIAISON_BENCH_POSTGRES_URL, default the local `test` server; a database
+`liaison_bench` is created afresh) and Redis (LIAISON_BENCH_REDIS_URL, default db 15 of
+the local server, flushed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import dramatiq
+import redis
+from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy import text
+
+from services.notifier.actors import declare_actors
+from services.notifier.broker import NOTIFICATIONS_QUEUE, build_broker
+from services.notifier.enqueuing import enqueue, push_messages
+from services.notifier.outbox import create_notification
+from services.notifier.rate_limit import RedisLimiter
+from services.notifier.rendering import render_message
+from services.notifier.runtime import Runtime
+from services.notifier.senders.twilio_sms import TwilioSmsSender
+from services.notifier.testing.twilio_server import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TwilioTestServer,
+)
+from shared.db import make_engine, transaction, upgrade
+from shared.settings import load_settings
+
+POSTGRES = os.environ.get(
+    "LIAISON_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS = os.environ.get("LIAISON_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+NOOP_QUEUE = "bench_noop"
+
+
+def fresh_database() -> Any:
+    admin = make_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "liaison_bench" WITH (FORCE)'))
+        conn.execute(text('CREATE DATABASE "liaison_bench"'))
+    admin.dispose()
+    engine = make_engine(POSTGRES.rsplit("/", 1)[0] + "/liaison_bench", pool_size=20)
+    upgrade(engine)
+    return engine
+
+
+def create(engine: Any, count: int, tag: str) -> list[int]:
+    now = datetime.now(UTC)
+    ids = []
+    with transaction(engine) as session:
+        for i in range(count):
+            ids.append(
+                create_notification(
+                    session, kind="political_birthday", channel="sms", recipient_type="member",
+                    recipient_id=f"M{i}", address=f"+86138{i:08d}", locale="zh-CN",
+                    timezone="UTC", occasion=f"bench:{tag}",
+                    data={"member_name": "王芳", "years": 12, "org_name": "红旗村党支部"},
+                    now=now,
+                ).id
+            )  # fmt: skip
+    return ids
+
+
+def drain(broker: RedisBroker, queue: str, threads: int) -> float:
+    """Run a worker until `queue` is empty; the seconds it took."""
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=50)
+    started = time.perf_counter()
+    worker.start()
+    broker.join(queue)
+    worker.join()
+    elapsed = time.perf_counter() - started
+    worker.stop()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--rate-seconds", type=int, default=60)
+    args = parser.parse_args()
+
+    client = redis.Redis.from_url(REDIS)
+    client.flushdb()
+    engine = fresh_database()
+    settings = load_settings({"LIAISON_MIN_BACKOFF_MS": "100", "LIAISON_MAX_BACKOFF_MS": "1000"})
+    broker = build_broker(REDIS, settings, namespace="liaison-bench")
+
+    twilio = TwilioTestServer().start()
+    sender = TwilioSmsSender(
+        account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, from_number="+15005550006",
+        base_url=twilio.base_url, timeout_s=5.0,
+    )  # fmt: skip
+    runtime = Runtime(engine=engine, senders={"sms": sender}, render=render_message)
+    declare_actors(broker, lambda: runtime, max_retries=3)
+
+    @dramatiq.actor(broker=broker, queue_name=NOOP_QUEUE, actor_name="noop")
+    def noop(i: int) -> None:
+        return None
+
+    print(f"# notifier benchmark: {args.count} messages, {args.threads} worker threads")
+
+    # 1. Enqueue paths.
+    started = time.perf_counter()
+    for i in range(args.count):
+        noop.send(i)
+    one_by_one = args.count / (time.perf_counter() - started)
+    broker.flush(NOOP_QUEUE)
+    started = time.perf_counter()
+    push_messages(broker, [noop.message(i) for i in range(args.count)])
+    pipelined = args.count / (time.perf_counter() - started)
+    print(f"enqueue, send() one by one: {one_by_one:,.0f} msg/s")
+    print(f"enqueue, pipelined batch:   {pipelined:,.0f} msg/s ({pipelined / one_by_one:.1f}x)")
+
+    # 2. Throughput: do-nothing actor, then the real thing.
+    noop_rate = args.count / drain(broker, NOOP_QUEUE, args.threads)
+    print(f"do-nothing actor:           {noop_rate:,.0f} msg/s")
+    ids = create(engine, args.count, "throughput")
+    enqueue(engine, broker, ids, now=datetime.now(UTC))
+    elapsed = drain(broker, NOTIFICATIONS_QUEUE, args.threads)
+    with engine.connect() as conn:
+        sent = conn.execute(text("select count(*) from notifications where status='sent'"))
+        sent_count = sent.scalar_one()
+    print(f"send_notification:          {args.count / elapsed:,.0f} msg/s "
+          f"({sent_count} sent, {len(twilio.sent())} Twilio requests)")  # fmt: skip
+
+    # 3. Pacing at the configured rate.
+    twilio.reset()
+    runtime.limiters = {"sms": RedisLimiter(client, "sms-bench", args.rate, concurrency=10)}
+    count = int(args.rate * (args.rate_seconds + 5))
+    ids = create(engine, count, "rate")
+    enqueue(engine, broker, ids, now=datetime.now(UTC))
+    worker = dramatiq.Worker(broker, worker_threads=args.threads, worker_timeout=50)
+    worker.start()
+    time.sleep(args.rate_seconds + 2)
+    worker.stop()
+    stamps = sorted(r.at for r in twilio.sent())
+    start = stamps[0]
+    windows = [sum(1 for s in stamps if start + w <= s < start + w + 10) / 10
+               for w in range(0, args.rate_seconds, 10)]  # fmt: skip
+    overall = sum(1 for s in stamps if s < start + args.rate_seconds) / args.rate_seconds
+    print(f"pacing at {args.rate:g} msg/s over {args.rate_seconds} s: {overall:.2f} msg/s "
+          f"({(overall / args.rate - 1) * 100:+.2f}%)")  # fmt: skip
+    print("  per 10 s window: " + ", ".join(f"{w:.1f}" for w in windows))
+    twilio.stop()
+    broker.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""liaison's services: the scheduler, the notifier, and the command line that drives them."""

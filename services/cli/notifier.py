@@ -1,0 +1,125 @@
+"""Notifier commands: `worker`, `deliveries` (the log) and `deliveries retry --dead`."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from datetime import UTC, datetime, time
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from services.cli import app
+from shared.db import ensure_schema, transaction
+from shared.errors import ConfigurationError
+from shared.settings import DEFAULT_TIMEZONE, load_settings
+
+deliveries_app = typer.Typer(help="The delivery log, and requeuing what died.")
+app.add_typer(deliveries_app, name="deliveries")
+
+WORKER_MODULE = "services.notifier.worker"
+
+
+@app.command()
+def worker(
+    processes: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    threads: Annotated[int, typer.Option(help="Threads per process.")] = 8,
+) -> None:
+    """Run the notifier workers on the configured Redis (or the embedded one)."""
+    from dramatiq.cli import main as dramatiq_main
+    from dramatiq.cli import make_argument_parser
+
+    from shared.redis_server import redis_url
+
+    settings = load_settings()
+    # Resolved once here so that every worker process gets the same server, embedded or not.
+    os.environ["LIAISON_REDIS_URL"] = redis_url(settings)
+    args = make_argument_parser().parse_args(  # type: ignore[no-untyped-call]
+        [WORKER_MODULE, "--processes", str(processes), "--threads", str(threads)]
+    )
+    sys.exit(dramatiq_main(args))  # type: ignore[no-untyped-call]
+
+
+def _day_start(text: str | None, option: str) -> datetime | None:
+    """A date (China's time zone, start of day) or an ISO instant, as UTC."""
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not a date", param_hint=option) from exc
+    if len(text) <= 10:
+        parsed = datetime.combine(parsed.date(), time(0), tzinfo=ZoneInfo(DEFAULT_TIMEZONE))
+    elif parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(DEFAULT_TIMEZONE))
+    return parsed.astimezone(UTC)
+
+
+@deliveries_app.callback(invoke_without_command=True)
+def deliveries(
+    ctx: typer.Context,
+    status: Annotated[list[str] | None, typer.Option(help="Only this status (repeatable).")] = None,
+    channel: Annotated[str | None, typer.Option(help="sms or email.")] = None,
+    kind: Annotated[str | None, typer.Option(help="e.g. liaison_digest.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Created on or after (date or instant).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Created before (date or instant).")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
+    format: Annotated[str, typer.Option("--format", help="table or csv.")] = "table",
+) -> None:
+    """List the delivery log, newest first, with recipients masked."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from services.notifier.deliveries import COLUMNS, list_deliveries
+
+    if format not in ("table", "csv"):
+        raise typer.BadParameter("must be table or csv", param_hint="--format")
+    engine = ensure_schema(load_settings())
+    with transaction(engine) as session:
+        rows = list_deliveries(
+            session, statuses=status or (), channel=channel, kind=kind,
+            since=_day_start(since, "--since"), until=_day_start(until, "--until"), limit=limit,
+        )  # fmt: skip
+    if format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(COLUMNS)
+        writer.writerows(row.as_strings() for row in rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    for column in COLUMNS:
+        # Folded, not cut with an ellipsis: an id or an error is no use half shown.
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row.as_strings())
+    Console().print(table)
+
+
+@deliveries_app.command("retry")
+def retry(
+    dead: Annotated[bool, typer.Option("--dead", help="Requeue every dead notification.")] = False,
+) -> None:
+    """Requeue dead notifications (transient errors outlasted their retries)."""
+    if not dead:
+        raise ConfigurationError("say what to retry: `liaison deliveries retry --dead`")
+    from services.notifier.broker import build_broker
+    from services.notifier.deliveries import dead_ids
+    from services.notifier.enqueuing import enqueue
+    from shared.redis_server import redis_url
+
+    settings = load_settings()
+    engine = ensure_schema(settings)
+    with transaction(engine) as session:
+        ids = dead_ids(session)
+    broker = build_broker(redis_url(settings), settings)
+    try:
+        sent = enqueue(engine, broker, ids, now=datetime.now(UTC), from_statuses=("dead",),
+                       detail="requeued by an operator")  # fmt: skip
+    finally:
+        broker.close()
+    typer.echo(f"requeued {len(sent)} dead notification(s)")

@@ -1,0 +1,315 @@
+"""Delivering one notification: the use case behind the `send_notification` actor.
+
+It knows nothing of dramatiq: it says what became of the notification (an Outcome) and
+the actor turns "defer until" and "retry in" into broker messages. Every decision is a
+compare-and-set on the row, so a second run for the same id does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as monotonic
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dramatiq.common import compute_backoff
+from sqlalchemy.orm import Session
+
+from services.notifier import outbox
+from services.notifier.opt_outs import is_opted_out, record_opt_out
+from services.notifier.outbox import CLAIMABLE_STATUSES, AttemptRecord, transition
+from services.notifier.rate_limit import Unlimited
+from services.notifier.refreshers import refresher_for
+from services.notifier.runtime import Runtime
+from services.notifier.senders.base import OutgoingMessage, SendResult
+from shared.db import transaction
+from shared.errors import DeliveryError, LiaisonError, PermanentDeliveryError
+from shared.masking import mask_text
+from shared.models import Notification
+from shared.models.notifications import TERMINAL_STATUSES
+
+log = logging.getLogger(__name__)
+
+#: Twilio's "the recipient replied STOP": the provider refuses, and we stop too
+TWILIO_UNSUBSCRIBED = "21610"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run did. `status` is the notification's status after it, or `skipped`."""
+
+    status: str
+    defer_until: datetime | None = None  #: run again at this instant (quiet hours)
+    retry_in_ms: int | None = None  #: run again after this delay (a transient error)
+    detail: str | None = None
+
+
+def deliver(runtime: Runtime, notification_id: int, *, retries: int = 0) -> Outcome:
+    """Try to deliver one notification; `retries` is how many runs failed transiently before."""
+    prepared = _prepare(runtime, notification_id)
+    if isinstance(prepared, Outcome):
+        return prepared
+    message, attempt = prepared
+    sender = runtime.senders[message.channel]
+    limiter = runtime.limiters.get(message.channel, Unlimited())
+    error: DeliveryError | None = None
+    result: SendResult | None = None
+    with limiter.slot():
+        started_at = runtime.clock.now()
+        started = monotonic.perf_counter()
+        try:
+            result = sender.send(message)
+        except DeliveryError as exc:
+            error = exc
+        except Exception as exc:
+            # A sender should translate every failure; one that escapes is a bug, and
+            # retrying keeps the notification alive until a person looks at the log.
+            log.exception("sender %s raised an untranslated error", sender.provider)
+            error = DeliveryError(f"unexpected {type(exc).__name__}: {mask_text(str(exc))}")
+        latency_ms = round((monotonic.perf_counter() - started) * 1000)
+    return _record(
+        runtime,
+        notification_id,
+        attempt,
+        sender.provider,
+        started_at,
+        latency_ms,
+        result,
+        error,
+        retries,
+        message.to,
+        message.channel,
+    )
+
+
+def _prepare(runtime: Runtime, notification_id: int) -> tuple[OutgoingMessage, int] | Outcome:
+    """Decide, in one transaction, whether and what to send; claim the row when sending."""
+    now = runtime.clock.now()
+    with transaction(runtime.engine) as session:
+        n = session.get(Notification, notification_id)
+        if n is None:
+            log.warning("notification %s does not exist", notification_id)
+            return Outcome("skipped", detail="no such notification")
+        if n.status in TERMINAL_STATUSES:
+            return Outcome("skipped", detail=f"already {n.status}")
+        if n.status == "sending":
+            return _sending_elsewhere(runtime, session, n, now)
+        if n.status not in CLAIMABLE_STATUSES:
+            return Outcome("skipped", detail=f"{n.status} is not queued")
+
+        def move(to: str, detail: str, **values: object) -> Outcome:
+            if transition(
+                session,
+                n.id,
+                from_statuses=CLAIMABLE_STATUSES,
+                to=to,
+                now=now,
+                detail=detail,
+                **values,
+            ):
+                return Outcome(to, detail=detail)
+            return Outcome("skipped", detail="taken by another run")
+
+        if is_opted_out(session, n.address, n.channel):
+            return move("suppressed", "the address opted out")
+        release = runtime.release_time(
+            now, n.timezone, quiet_start=runtime.quiet_start, quiet_end=runtime.quiet_end
+        )
+        if release > now:
+            if not (n.status == "deferred" and n.not_before == release):
+                moved = move(
+                    "deferred", f"quiet hours until {release.isoformat()}", not_before=release
+                )
+                if moved.status == "skipped":
+                    return moved
+            return Outcome("deferred", defer_until=release)
+        data = n.data
+        refresher = refresher_for(n.kind)
+        if refresher is not None:
+            fresh = refresher(session, n)
+            if fresh is None:
+                return move("cancelled", "nothing left to send")
+            data = fresh
+        try:
+            rendered = runtime.render(
+                n.kind,
+                n.channel,
+                n.locale,
+                data,
+                overrides_dir=runtime.overrides_dir,
+                sms_segment_budget=runtime.sms_segment_budget,
+            )
+        except LiaisonError as exc:
+            return move(
+                "failed", "the template could not be rendered", last_error=mask_text(str(exc))
+            )
+        attempt = n.attempts + 1
+        claimed = transition(
+            session,
+            n.id,
+            from_statuses=CLAIMABLE_STATUSES,
+            to="sending",
+            now=now,
+            detail=f"attempt {attempt}",
+            attempts=attempt,
+            data=data,
+            not_before=None,
+        )
+        if not claimed:
+            return Outcome("skipped", detail="taken by another run")
+        message = OutgoingMessage(
+            notification_id=n.id,
+            channel=n.channel,
+            to=n.address,
+            text=rendered.text,
+            subject=rendered.subject,
+            html=rendered.html,
+            kind=n.kind,
+        )
+        return message, attempt
+
+
+#: seconds within which a 'sending' claim is taken to belong to a run still at work
+LIVE_SEND_S = 30
+
+
+def _sending_elsewhere(
+    runtime: Runtime, session: Session, n: Notification, now: datetime
+) -> Outcome:
+    """Another run holds the row; if it has held it too long, that run died mid-send."""
+    age = now - n.updated_at
+    stale = timedelta(seconds=runtime.stale_sending_s)
+    if age < stale:
+        if age < timedelta(seconds=LIVE_SEND_S):
+            # A duplicate message while a live run sends: that run will finish the row.
+            return Outcome("skipped", detail="another run is sending it")
+        # dramatiq redelivers a lost worker's message only after its heartbeat has been
+        # silent for a minute, so a claim this old most likely belongs to a dead run.
+        # Acknowledging this message would leave the row in 'sending' with nothing left to
+        # finish it (the worker-kill drill lost four that way): look again once the claim
+        # is stale instead.
+        return Outcome(
+            "skipped",
+            defer_until=n.updated_at + stale,
+            detail="another run claimed it long ago; looking again when the claim is stale",
+        )
+    # Whether the provider took the message before the worker died is unknown: sending
+    # again risks a duplicate, so a person decides (`liaison deliveries retry --dead`).
+    reason = "a worker was lost while sending; whether the provider took it is unknown"
+    if transition(
+        session,
+        n.id,
+        from_statuses=("sending",),
+        to="dead",
+        now=now,
+        detail=reason,
+        last_error=reason,
+    ):
+        return Outcome("dead", detail=reason)
+    return Outcome("skipped", detail="taken by another run")
+
+
+def _record(
+    runtime: Runtime,
+    notification_id: int,
+    attempt: int,
+    provider: str,
+    started_at: datetime,
+    latency_ms: int,
+    result: SendResult | None,
+    error: DeliveryError | None,
+    retries: int,
+    address: str,
+    channel: str,
+) -> Outcome:
+    now = runtime.clock.now()
+    code = None if error is None else error.code
+    text = None if error is None else mask_text(str(error))
+    with transaction(runtime.engine) as session:
+        if result is not None:
+            outbox.record_attempt(
+                session,
+                notification_id,
+                AttemptRecord(
+                    attempt,
+                    provider,
+                    started_at,
+                    latency_ms,
+                    "sent",
+                    provider_message_id=result.provider_message_id,
+                ),
+            )
+            transition(
+                session,
+                notification_id,
+                from_statuses=("sending",),
+                to="sent",
+                now=now,
+                detail=f"accepted by {provider}",
+                last_error=None,
+                provider_message_id=result.provider_message_id,
+            )
+            return Outcome("sent")
+        assert error is not None
+        permanent = isinstance(error, PermanentDeliveryError)
+        outbox.record_attempt(
+            session,
+            notification_id,
+            AttemptRecord(
+                attempt,
+                provider,
+                started_at,
+                latency_ms,
+                "permanent" if permanent else "transient",
+                error_code=code,
+                error_text=text,
+            ),
+        )
+        reason = f"{code}: {text}" if code else text
+        if permanent:
+            if code == TWILIO_UNSUBSCRIBED:
+                record_opt_out(session, address, channel, source="provider", now=now)
+            transition(
+                session,
+                notification_id,
+                from_statuses=("sending",),
+                to="failed",
+                now=now,
+                detail=reason,
+                last_error=reason,
+            )
+            return Outcome("failed", detail=reason)
+        if retries >= runtime.max_retries:
+            dead = f"gave up after {attempt} attempts; last error {reason}"
+            transition(
+                session,
+                notification_id,
+                from_statuses=("sending",),
+                to="dead",
+                now=now,
+                detail=dead,
+                last_error=dead,
+            )
+            return Outcome("dead", detail=dead)
+        delay_ms = retry_delay_ms(runtime, retries, getattr(error, "retry_after_s", None))
+        transition(
+            session,
+            notification_id,
+            from_statuses=("sending",),
+            to="queued",
+            now=now,
+            detail=f"retry in {delay_ms} ms after {reason}",
+            last_error=reason,
+            not_before=now + timedelta(milliseconds=delay_ms),
+        )
+        return Outcome("queued", retry_in_ms=delay_ms, detail=reason)
+
+
+def retry_delay_ms(runtime: Runtime, retries: int, retry_after_s: float | None) -> int:
+    """dramatiq's exponential backoff with jitter, but never sooner than the provider asked."""
+    _, backoff_ms = compute_backoff(
+        retries, factor=runtime.min_backoff_ms, max_backoff=runtime.max_backoff_ms
+    )
+    if retry_after_s is not None:
+        backoff_ms = max(backoff_ms, round(retry_after_s * 1000))
+    return int(backoff_ms)

@@ -1,0 +1,226 @@
+"""The outbox: notifications as rows, and every change of their status as a compare-and-set.
+
+A worker may run the same message twice (a redelivery after SIGKILL, a notification
+enqueued twice); each transition is an `UPDATE … WHERE status IN (…)` that only one run
+can win, so the second run finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shared.models import DeliveryAttempt, Notification, NotificationEvent
+from shared.models.notifications import CHANNELS, RECIPIENT_TYPES
+
+#: statuses from which a worker may take a notification and try to send it
+CLAIMABLE_STATUSES = ("queued", "deferred")
+#: how a provider's status callback maps onto ours; other provider statuses change nothing
+CALLBACK_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "failed"}
+#: statuses a status callback may move on from (sending: the callback beat our commit)
+CALLBACK_FROM_STATUSES = ("sending", "sent")
+
+
+class CreatedNotification(NamedTuple):
+    id: int
+    created: bool  #: False when a notification with the same idempotency key existed
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """What one call to a provider came to."""
+
+    attempt: int
+    provider: str
+    started_at: datetime
+    latency_ms: int
+    outcome: str  #: sent | transient | permanent
+    provider_message_id: str | None = None
+    error_code: str | None = None
+    error_text: str | None = None
+
+
+def idempotency_key(
+    kind: str, recipient_type: str, recipient_id: str, occasion: str, channel: str
+) -> str:
+    """The key that makes (kind, recipient, occasion, channel) one notification at most."""
+    raw = "\x1f".join((kind, recipient_type, recipient_id, occasion, channel))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def create_notification(
+    session: Session,
+    *,
+    kind: str,
+    channel: str,
+    recipient_type: str,
+    recipient_id: str,
+    address: str,
+    locale: str,
+    timezone: str,
+    data: Mapping[str, Any],
+    occasion: str,
+    now: datetime,
+) -> CreatedNotification:
+    """Add a pending notification unless the same one exists; say which id holds it."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    if recipient_type not in RECIPIENT_TYPES:
+        raise ValueError(f"unknown recipient type {recipient_type!r}")
+    key = idempotency_key(kind, recipient_type, recipient_id, occasion, channel)
+    values = {
+        "kind": kind,
+        "channel": channel,
+        "recipient_type": recipient_type,
+        "recipient_id": recipient_id,
+        "address": address,
+        "locale": locale,
+        "timezone": timezone,
+        "data": dict(data),
+        "occasion": occasion,
+        "idempotency_key": key,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(Notification).values(values)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(Notification).values(values)
+    else:  # pragma: no cover - liaison runs on these two only
+        raise NotImplementedError(dialect)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    new_id = session.execute(stmt.returning(Notification.id)).scalar_one_or_none()
+    if new_id is None:
+        existing = session.execute(
+            select(Notification.id).where(Notification.idempotency_key == key)
+        ).scalar_one()
+        return CreatedNotification(existing, False)
+    session.execute(
+        insert(NotificationEvent).values(notification_id=new_id, status="pending", at=now)
+    )
+    return CreatedNotification(new_id, True)
+
+
+def transition(
+    session: Session,
+    notification_id: int,
+    *,
+    from_statuses: Collection[str],
+    to: str,
+    now: datetime,
+    detail: str | None = None,
+    **values: Any,
+) -> bool:
+    """Move one notification to `to` if it holds one of `from_statuses`; True if it moved.
+
+    `values` sets other columns in the same statement (last_error, not_before…).
+    """
+    result = session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.status.in_(from_statuses))
+        .values(status=to, updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.execute(
+        insert(NotificationEvent).values(
+            notification_id=notification_id, status=to, at=now, detail=detail
+        )
+    )
+    return True
+
+
+def mark_queued(
+    session: Session,
+    notification_ids: Iterable[int],
+    *,
+    now: datetime,
+    from_statuses: Collection[str] = ("pending",),
+    detail: str | None = None,
+) -> list[int]:
+    """Move the given notifications to queued; the ids that moved, in the order given."""
+    ids = list(dict.fromkeys(notification_ids))
+    if not ids:
+        return []
+    moved = list(
+        session.scalars(
+            update(Notification)
+            .where(Notification.id.in_(ids), Notification.status.in_(from_statuses))
+            .values(status="queued", updated_at=now, not_before=None)
+            .returning(Notification.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if moved:
+        session.execute(
+            insert(NotificationEvent),
+            [
+                {"notification_id": i, "status": "queued", "at": now, "detail": detail}
+                for i in moved
+            ],
+        )
+    moved_set = set(moved)
+    return [i for i in ids if i in moved_set]
+
+
+def record_attempt(session: Session, notification_id: int, record: AttemptRecord) -> None:
+    """Log one provider call, whatever its outcome."""
+    session.execute(
+        insert(DeliveryAttempt).values(
+            notification_id=notification_id,
+            attempt=record.attempt,
+            provider=record.provider,
+            provider_message_id=record.provider_message_id,
+            started_at=record.started_at,
+            latency_ms=record.latency_ms,
+            outcome=record.outcome,
+            error_code=record.error_code,
+            error_text=record.error_text,
+        )
+    )
+
+
+def apply_status_callback(
+    session: Session,
+    provider_message_id: str,
+    status: str,
+    error_code: str | int | None = None,
+    *,
+    now: datetime,
+) -> bool:
+    """Record a provider's delivery report (Twilio's MessageStatus); True if it changed a row.
+
+    Idempotent: a report repeated, or arriving after a final one, changes nothing.
+    Provider statuses short of final (queued, sending, sent) are ignored.
+    """
+    ours = CALLBACK_STATUSES.get(status)
+    if ours is None:
+        return False
+    notification_id = session.execute(
+        select(Notification.id).where(Notification.provider_message_id == provider_message_id)
+    ).scalar_one_or_none()
+    if notification_id is None:
+        return False
+    code = None if error_code in (None, "") else str(error_code)
+    detail = f"provider status {status}" + (f", error {code}" if code else "")
+    extra: dict[str, Any] = {"last_error": f"provider error {code}"} if code else {}
+    return transition(
+        session,
+        notification_id,
+        from_statuses=CALLBACK_FROM_STATUSES,
+        to=ours,
+        now=now,
+        detail=detail,
+        **extra,
+    )

@@ -1,0 +1,1 @@
+"""Loopback servers speaking the providers' protocols, for tests, benchmarks and drills."""

@@ -1,0 +1,220 @@
+"""A Twilio-compatible Messages API on loopback, for tests, benchmarks and fault drills.
+
+It answers `POST /2010-04-01/Accounts/{sid}/Messages.json` as Twilio does: 201 with a
+message resource, or an error body `{"code", "message", "more_info", "status"}`. Behaviour
+is scripted per request (`fail_next`), per destination number (`fail_for`) or for all
+(`delay_s`), and every request is recorded. The real twilio SDK talks to it unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs
+
+TEST_ACCOUNT_SID = "AC" + "0" * 32
+TEST_AUTH_TOKEN = "test-auth-token"  # noqa: S105 - a loopback test server's own token
+
+#: the messages Twilio gives for the codes tests script most
+ERROR_MESSAGES = {
+    20003: "Authenticate",
+    20429: "Too Many Requests",
+    21211: "The 'To' number is not a valid phone number.",
+    21610: "Attempt to send to unsubscribed recipient",
+    21614: "'To' number is not a valid mobile number",
+}
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How to answer one request: an HTTP status with a Twilio error code, after a delay."""
+
+    status: int = 201
+    code: int | None = None
+    message: str | None = None
+    retry_after_s: int | None = None
+    delay_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    path: str
+    form: dict[str, str]
+    at: float  #: time.monotonic() when it arrived
+    answered: int  #: the HTTP status returned
+
+
+@dataclass
+class TwilioTestServer:
+    """Start with `with TwilioTestServer() as twilio:`; point senders at `twilio.base_url`."""
+
+    account_sid: str = TEST_ACCOUNT_SID
+    auth_token: str = TEST_AUTH_TOKEN
+    host: str = "127.0.0.1"
+    delay_s: float = 0.0  #: added before every answer (a slow provider)
+    requests: list[RecordedRequest] = field(default_factory=list)
+    _script: deque[Behaviour] = field(default_factory=deque)
+    _per_number: dict[str, Behaviour] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+
+    # -- scripting ---------------------------------------------------------------------
+    def fail_next(self, count: int = 1, **behaviour: Any) -> None:
+        """Answer the next `count` requests with `Behaviour(**behaviour)`."""
+        with self._lock:
+            self._script.extend(Behaviour(**behaviour) for _ in range(count))
+
+    def fail_for(self, number: str, **behaviour: Any) -> None:
+        """Answer every request to `number` with `Behaviour(**behaviour)`."""
+        with self._lock:
+            self._per_number[number] = Behaviour(**behaviour)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._script.clear()
+            self._per_number.clear()
+            self.requests.clear()
+            self.delay_s = 0.0
+
+    def sent(self) -> list[RecordedRequest]:
+        """The requests answered with success."""
+        with self._lock:
+            return [r for r in self.requests if r.answered == 201]
+
+    # -- lifecycle ---------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "the server is not started"
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    def start(self) -> TwilioTestServer:
+        server = ThreadingHTTPServer((self.host, 0), _handler_for(self))
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> TwilioTestServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- answering ---------------------------------------------------------------------
+    def _behaviour_for(self, to: str) -> Behaviour:
+        with self._lock:
+            if self._script:
+                return self._script.popleft()
+            return self._per_number.get(to, Behaviour())
+
+    def _answer(
+        self, path: str, form: dict[str, str], authorized: bool
+    ) -> tuple[int, dict[str, str], bytes]:
+        expected = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        if not authorized:
+            behaviour = Behaviour(status=401, code=20003)
+        elif path != expected:
+            behaviour = Behaviour(
+                status=404, code=20404, message="The requested resource was not found"
+            )
+        else:
+            behaviour = self._behaviour_for(form.get("To", ""))
+        delay = self.delay_s + behaviour.delay_s
+        if delay:
+            time.sleep(delay)
+        with self._lock:
+            self.requests.append(RecordedRequest(path, form, time.monotonic(), behaviour.status))
+        headers = {"Content-Type": "application/json"}
+        if behaviour.status == 201:
+            return 201, headers, json.dumps(self._resource(form)).encode()
+        if behaviour.retry_after_s is not None:
+            headers["Retry-After"] = str(behaviour.retry_after_s)
+        code = behaviour.code
+        body = {
+            "code": code,
+            "message": behaviour.message or ERROR_MESSAGES.get(code or 0, "Error"),
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": behaviour.status,
+        }
+        return behaviour.status, headers, json.dumps(body).encode()
+
+    def _resource(self, form: dict[str, str]) -> dict[str, Any]:
+        sid = "SM" + uuid.uuid4().hex
+        now = formatdate(usegmt=True)
+        return {
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "body": form.get("Body", ""),
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": form.get("From"),
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "num_media": "0",
+            "num_segments": "1",
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "accepted" if form.get("MessagingServiceSid") else "queued",
+            "subresource_uris": {
+                "media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"
+            },
+            "to": form.get("To"),
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+        }
+
+
+def _handler_for(server: TwilioTestServer) -> type[BaseHTTPRequestHandler]:
+    expected_auth = (
+        "Basic " + base64.b64encode(f"{server.account_sid}:{server.auth_token}".encode()).decode()
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; without this, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to every answer on loopback.
+        disable_nagle_algorithm = True
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode("utf-8")
+            form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+            authorized = self.headers.get("Authorization") == expected_auth
+            status, headers, body = server._answer(self.path.split("?")[0], form, authorized)
+            try:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting (a timeout test): nothing to answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # Requests carry phone numbers: the server keeps quiet rather than print them.
+            return
+
+    return Handler

@@ -1,0 +1,216 @@
+"""Liaison digests and branch escalations: both read the day's open tasks, in one pass.
+
+A digest lists a liaison's open tasks, numbered, most urgent first (the order of
+`compute_due`). It is re-read at send time by the refresher registered here: a task
+resolved between planning and sending is left out, and a digest with nothing left is
+cancelled. Escalations go to the secretary of each member's home branch.
+
+A digest is planned by the shard holding the liaison's organization, from the tasks of
+the members in that shard; the refresher re-reads all of the liaison's members at send
+time, so a liaison paired across shards still gets every task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Engine, exists, not_, or_, select
+from sqlalchemy.orm import Session
+
+from services.notifier.refreshers import Refresher, register_refresher
+from services.scheduler.context import PlanningContext, chunks, in_scope
+from services.scheduler.due import DueQuery, Task, compute_due
+from services.scheduler.recipients import Draft, Recipient, drafts_for
+from services.scheduler.schedules import local_date, periodic_occasion
+from shared.clock import Clock
+from shared.models import Assignment, Liaison, Member, Notification
+
+KIND = "liaison_digest"
+ESCALATION = "branch_escalation"
+CERTIFICATE_RULE = "certificate_review"
+
+
+def due_occasions(ctx: PlanningContext, kind: str) -> dict[str, date]:
+    """Per organization of the shard, the digest (or escalation) occasion due now and not
+    yet planned."""
+    out: dict[str, date] = {}
+    for org in ctx.orgs:
+        policy = ctx.policy(org)
+        if ctx.quiet(org):
+            continue
+        schedule = policy.digest if kind == KIND else policy.escalation
+        occasion = periodic_occasion(
+            schedule,
+            ctx.now,
+            ctx.timezone(org),
+            lambda day, org=org: ctx.calendars.is_working_day(org, day),  # type: ignore[misc]
+            (policy.quiet_start, policy.quiet_end),
+        )
+        if occasion is not None and not ctx.marked(kind, org, occasion.isoformat()):
+            out[org] = occasion
+    return out
+
+
+def digest_data(liaison_name: str, as_of: date, tasks: list[Task]) -> dict[str, Any]:
+    """The digest's data as docs/templates.md names it (dates as ISO text, for JSON)."""
+    return {
+        "liaison_name": liaison_name,
+        "as_of": as_of.isoformat(),
+        "tasks": [
+            {
+                "number": number,
+                "member_id": t.member_id,
+                "member_name": t.member_name,
+                "rule": t.rule,
+                "window_start": t.window_start.isoformat() if t.window_start else None,
+                "window_end": t.window_end.isoformat() if t.window_end else None,
+                "overdue_days": t.overdue_days,
+                "done": t.done,
+                "required": t.required,
+            }
+            for number, t in enumerate(tasks, start=1)
+        ],
+    }
+
+
+def _liaisons(
+    conn: Connection, orgs: list[str], ctx: PlanningContext
+) -> tuple[dict[str, Recipient], dict[str, str]]:
+    """The liaisons of `orgs` as recipients, and the organization of each."""
+    out, their_orgs = {}, {}
+    for part in chunks(orgs):
+        for r in conn.execute(
+            select(
+                Liaison.liaison_id,
+                Liaison.name,
+                Liaison.org,
+                Liaison.phone,
+                Liaison.email,
+                Liaison.locale,
+                Liaison.channels,
+            ).where(Liaison.org.in_(part))
+        ):
+            out[r.liaison_id] = Recipient(
+                type="liaison",
+                id=r.liaison_id,
+                name=r.name,
+                phone=r.phone,
+                email=r.email,
+                locale=r.locale,
+                channels=r.channels,
+                timezone=ctx.timezone(r.org),
+            )
+            their_orgs[r.liaison_id] = r.org
+    return out, their_orgs
+
+
+def _unassigned(conn: Connection, orgs: list[str], day: date) -> dict[str, list[dict[str, str]]]:
+    out: dict[str, list[dict[str, str]]] = {}
+    assigned = exists().where(
+        Assignment.member_id == Member.member_id,
+        Assignment.from_date <= day,
+        or_(Assignment.to_date.is_(None), Assignment.to_date >= day),
+    )
+    for part in chunks(orgs):
+        for r in conn.execute(
+            select(Member.member_id, Member.name, Member.home_org)
+            .where(Member.home_org.in_(part), in_scope(day), not_(assigned))
+            .order_by(Member.member_id)
+        ):
+            out.setdefault(r.home_org, []).append({"member_id": r.member_id, "member_name": r.name})
+    return out
+
+
+def digest_and_escalation_drafts(
+    engine: Engine,
+    ctx: PlanningContext,
+    digest_orgs: dict[str, date],
+    escalation_orgs: dict[str, date],
+) -> Iterator[Draft]:
+    """Drafts of the digests of liaisons of `digest_orgs` and the escalations of
+    `escalation_orgs`, from one pass over the shard's open tasks."""
+    as_of = ctx.today()
+    with engine.connect() as conn:
+        liaisons, liaison_orgs = _liaisons(conn, ctx.orgs, ctx)
+        unassigned = _unassigned(conn, list(escalation_orgs), as_of) if escalation_orgs else {}
+        # An organization above the shard depth usually holds no members or liaisons of
+        # its own; then there is nothing to read, and its subtree is the deeper shards' work.
+        wanted = any(org in digest_orgs for org in liaison_orgs.values()) or any(
+            conn.execute(select(Member.member_id).where(Member.home_org.in_(part)).limit(1)).first()
+            for part in chunks(list(escalation_orgs))
+        )
+    if not wanted:
+        return
+    overdue: dict[str, list[dict[str, Any]]] = {}
+    certificates: dict[str, list[dict[str, Any]]] = {}
+    group: list[Task] = []
+    current: str | None = None
+
+    def flush() -> Iterator[Draft]:
+        if current is None or not group:
+            return
+        recipient = liaisons[current]
+        occasion = digest_orgs[liaison_orgs[current]]
+        data = digest_data(recipient.name, as_of, group)
+        yield from drafts_for(recipient, KIND, f"digest:{occasion.isoformat()}", data)
+
+    for task in compute_due(engine, DueQuery(as_of, org=ctx.root)):
+        if task.liaison_id != current:
+            yield from flush()
+            group, current = [], task.liaison_id
+        if current is not None and liaison_orgs.get(current) in digest_orgs:
+            group.append(task)
+        if task.org in escalation_orgs:
+            limit = ctx.policy(task.org).escalation_overdue_days
+            if task.overdue_days > limit:
+                overdue.setdefault(task.org, []).append(
+                    {
+                        "member_name": task.member_name,
+                        "rule": task.rule,
+                        "overdue_days": task.overdue_days,
+                        "liaison_name": liaisons[task.liaison_id].name
+                        if task.liaison_id in liaisons
+                        else None,
+                    }
+                )
+            if task.rule == CERTIFICATE_RULE and task.window_end is not None:
+                certificates.setdefault(task.org, []).append(
+                    {"member_name": task.member_name, "due": task.window_end.isoformat()}
+                )
+    yield from flush()
+    for org, occasion in sorted(escalation_orgs.items()):
+        secretary = ctx.secretaries.get(org)
+        findings = (unassigned.get(org, []), overdue.get(org, []), certificates.get(org, []))
+        if secretary is None or not any(findings):
+            continue
+        data = {
+            "secretary_name": secretary.name,
+            "org_name": ctx.tree.names.get(org, org),
+            "as_of": as_of.isoformat(),
+            "unassigned": findings[0],
+            "overdue": sorted(findings[1], key=lambda f: -int(f["overdue_days"])),
+            "certificates_due": sorted(findings[2], key=lambda f: str(f["due"])),
+        }
+        yield from drafts_for(secretary, ESCALATION, f"escalation:{occasion.isoformat()}", data)
+
+
+def digest_refresher(clock: Clock) -> Refresher:
+    """The refresher of digests: the liaison's open tasks as they stand at send time."""
+
+    def refresh(session: Session, notification: Notification) -> dict[str, Any] | None:
+        bind = session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        today = local_date(clock.now(), notification.timezone)
+        tasks = list(compute_due(engine, DueQuery(today, liaison_id=notification.recipient_id)))
+        if not tasks:
+            return None
+        return digest_data(str(notification.data.get("liaison_name", "")), today, tasks)
+
+    return refresh
+
+
+def register_refreshers(clock: Clock) -> None:
+    """Register the planner's refreshers with the notifier (a worker calls this at start)."""
+    register_refresher(KIND, digest_refresher(clock))

@@ -1,0 +1,59 @@
+"""Only one scheduler acts at a time: a lease in Redis, taken with SET NX PX and renewed
+with a compare-and-set script, so a replica can only renew or release its own lease.
+
+A replica whose renewal fails (the lease expired while it was stalled, and another took
+it) has lost the lease and must stop acting until it wins it again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import redis
+
+DEFAULT_LEASE_KEY = "liaison:scheduler:lease"
+DEFAULT_LEASE_TTL_MS = 30_000  #: milliseconds a lease lives without renewal
+
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
+
+@dataclass
+class RedisLease:
+    client: redis.Redis
+    key: str = DEFAULT_LEASE_KEY
+    ttl_ms: int = DEFAULT_LEASE_TTL_MS
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    held: bool = False
+
+    def __post_init__(self) -> None:
+        self._renew = self.client.register_script(_RENEW)
+        self._release = self.client.register_script(_RELEASE)
+
+    def ensure(self) -> bool:
+        """Renew the lease if held, else try to take it; whether this replica holds it."""
+        if self.held and self.renew():
+            return True
+        self.held = bool(self.client.set(self.key, self.token, nx=True, px=self.ttl_ms))
+        return self.held
+
+    def renew(self) -> bool:
+        """Extend our lease; False (and no longer held) if it is not ours any more."""
+        self.held = bool(self._renew(keys=[self.key], args=[self.token, self.ttl_ms]))
+        return self.held
+
+    def release(self) -> None:
+        if self.held:
+            self._release(keys=[self.key], args=[self.token])
+        self.held = False

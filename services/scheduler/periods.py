@@ -1,0 +1,54 @@
+"""Calendar periods and date arithmetic the rules are written in."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+from functools import lru_cache
+
+PERIODS = ("month", "quarter", "half", "year")
+
+
+@lru_cache(maxsize=4096)
+def period_bounds(day: date, period: str) -> tuple[date, date]:
+    """The first and last day of the calendar `period` containing `day`.
+
+    Cached: every member of a run asks about the same as-of day.
+    """
+    if period == "month":
+        start = day.replace(day=1)
+        months = 1
+    elif period == "quarter":
+        start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+        months = 3
+    elif period == "half":
+        start = date(day.year, 1 if day.month <= 6 else 7, 1)
+        months = 6
+    elif period == "year":
+        start = date(day.year, 1, 1)
+        months = 12
+    else:
+        raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+    return start, add_months_clamped(start, months) - timedelta(days=1)
+
+
+def anniversary(original: date, year: int) -> date:
+    """`original`'s month and day in `year`; 29 February falls on 28 February otherwise."""
+    try:
+        return original.replace(year=year)
+    except ValueError:
+        return date(year, 2, 28)
+
+
+def age_on(birth: date, day: date) -> int:
+    """Full years from `birth` to `day` (a 29 February birthday counts on 28 February)."""
+    years = day.year - birth.year
+    return years - 1 if day < anniversary(birth, day.year) else years
+
+
+def add_months_clamped(day: date, months: int) -> date:
+    """`day` plus calendar months, clamped to the end of a shorter month (31 Aug + 6 → 28 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))

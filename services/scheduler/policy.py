@@ -1,0 +1,217 @@
+"""Effective policy: each rule's parameters as an organization sees them, and their source.
+
+Defaults live in the `rules` table; any organization may override any parameter for its
+subtree (`policy_overrides`), and the nearest ancestor's value wins.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from services.scheduler.evaluation import STRATEGIES, EffectiveRule
+from shared.errors import LiaisonError, NotFound
+from shared.models import Organization, PolicyOverride, Rule
+
+DEFAULT_SOURCE = "default"
+
+
+class PolicyError(LiaisonError):
+    """Raised when a policy change names an unknown rule or parameter or a malformed value."""
+
+
+@dataclass(frozen=True)
+class OrgTree:
+    """The organization tree, small enough (thousands of rows) to hold in memory."""
+
+    parents: dict[str, str | None]
+    names: dict[str, str]
+    timezones: dict[str, str]
+
+    @classmethod
+    def load(cls, session: Session) -> OrgTree:
+        rows = session.execute(
+            select(
+                Organization.code,
+                Organization.parent_code,
+                Organization.name,
+                Organization.timezone,
+            )
+        ).all()
+        return cls(
+            {r.code: r.parent_code for r in rows},
+            {r.code: r.name for r in rows},
+            {r.code: r.timezone for r in rows},
+        )
+
+    def require(self, code: str) -> None:
+        if code not in self.parents:
+            raise NotFound(f"no organization with code {code!r}")
+
+    def lineage(self, code: str) -> list[str]:
+        """`code` and its ancestors, nearest first (a cycle stops at the repeat)."""
+        out: list[str] = []
+        current: str | None = code
+        while current is not None and current not in out:
+            out.append(current)
+            current = self.parents.get(current)
+        return out
+
+    @cached_property
+    def children(self) -> dict[str, list[str]]:
+        kids: dict[str, list[str]] = {}
+        for code, parent in self.parents.items():
+            if parent is not None:
+                kids.setdefault(parent, []).append(code)
+        for v in kids.values():
+            v.sort()
+        return kids
+
+    def subtree(self, code: str) -> list[str]:
+        """`code` and every organization below it."""
+        out, stack = [], [code]
+        while stack:
+            current = stack.pop()
+            if current in out:
+                continue
+            out.append(current)
+            stack.extend(self.children.get(current, []))
+        return out
+
+
+@dataclass(frozen=True)
+class PolicyValue:
+    rule: str
+    param: str
+    value: Any
+    source: str  #: "default" or the code of the organization whose override is in force
+
+
+class PolicyBook:
+    """Computes and caches the effective rules of each organization."""
+
+    def __init__(
+        self,
+        rules: Iterable[Rule],
+        overrides: Iterable[PolicyOverride],
+        tree: OrgTree,
+    ) -> None:
+        self.rules = sorted(rules, key=lambda r: (r.priority, r.name))
+        self.tree = tree
+        self._overrides: dict[str, dict[tuple[str, str], Any]] = {}
+        for o in overrides:
+            self._overrides.setdefault(o.org, {})[(o.rule, o.param)] = o.value
+        self._cache: dict[str, tuple[EffectiveRule, ...]] = {}
+
+    @classmethod
+    def load(cls, session: Session, tree: OrgTree | None = None) -> PolicyBook:
+        return cls(
+            session.scalars(select(Rule)).all(),
+            session.scalars(select(PolicyOverride)).all(),
+            tree or OrgTree.load(session),
+        )
+
+    def values(self, org: str) -> list[PolicyValue]:
+        """Every parameter of every rule as `org` sees it, with where the value comes from."""
+        lineage = self.tree.lineage(org)
+        out = []
+        for rule in self.rules:
+            params = {"enabled": rule.enabled, **rule.params}
+            for param, default in params.items():
+                value, source = default, DEFAULT_SOURCE
+                for code in lineage:
+                    found = self._overrides.get(code, {})
+                    if (rule.name, param) in found:
+                        value, source = found[(rule.name, param)], code
+                        break
+                out.append(PolicyValue(rule.name, param, value, source))
+        return out
+
+    def task_rules(self, org: str) -> tuple[EffectiveRule, ...]:
+        """The rules that make tasks (the rule table also holds messaging policy rows,
+        such as digest schedules, whose strategy is not a task strategy)."""
+        return tuple(r for r in self.effective(org) if r.strategy in STRATEGIES)
+
+    def effective(self, org: str) -> tuple[EffectiveRule, ...]:
+        cached = self._cache.get(org)
+        if cached is not None:
+            return cached
+        by_rule: dict[str, dict[str, Any]] = {}
+        for v in self.values(org):
+            by_rule.setdefault(v.rule, {})[v.param] = v.value
+        result = tuple(
+            EffectiveRule(
+                name=r.name,
+                strategy=r.strategy,
+                enabled=bool(by_rule[r.name].pop("enabled")),
+                params=by_rule[r.name],
+                priority=r.priority,
+            )
+            for r in self.rules
+        )
+        self._cache[org] = result
+        return result
+
+
+def parse_assignment(text: str) -> tuple[str, str, Any]:
+    """`RULE.PARAM=VALUE` → (rule, param, value); VALUE is JSON, or a bare word as a string."""
+    target, sep, raw = text.partition("=")
+    rule, dot, param = target.strip().partition(".")
+    if not sep or not dot or not rule or not param:
+        raise PolicyError(f"expected RULE.PARAM=VALUE, got {text!r}")
+    raw = raw.strip()
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return rule, param, value
+
+
+def set_override(session: Session, org: str, rule_name: str, param: str, value: Any) -> None:
+    """Record `org`'s own value for `rule_name.param` (checked against the rule's parameters)."""
+    if session.get(Organization, org) is None:
+        raise NotFound(f"no organization with code {org!r}")
+    rule = session.get(Rule, rule_name)
+    if rule is None:
+        known = ", ".join(sorted(session.scalars(select(Rule.name))))
+        raise PolicyError(f"no rule named {rule_name!r}; rules: {known}")
+    if param != "enabled" and param not in rule.params:
+        known = ", ".join(["enabled", *sorted(rule.params)])
+        raise PolicyError(f"rule {rule_name} has no parameter {param!r}; parameters: {known}")
+    _check_value(rule, param, value)
+    values = {"org": org, "rule": rule_name, "param": param, "value": value}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(PolicyOverride).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["org", "rule", "param"], set_={"value": value}
+    )
+    session.execute(stmt)
+
+
+def _check_value(rule: Rule, param: str, value: Any) -> None:
+    default = True if param == "enabled" else rule.params[param]
+    if param == "strategy" or (param == "enabled" and not isinstance(value, bool)):
+        raise PolicyError(f"{rule.name}.{param} must be true or false")
+    if param == "period":
+        from services.scheduler.periods import PERIODS
+
+        if value not in PERIODS:
+            raise PolicyError(f"{rule.name}.period must be one of {', '.join(PERIODS)}")
+    elif isinstance(default, bool) or default is None:
+        return
+    elif isinstance(default, int) and (
+        not isinstance(value, int) or isinstance(value, bool) or value < 0
+    ):
+        raise PolicyError(f"{rule.name}.{param} must be a whole number ≥ 0, got {value!r}")
+    elif isinstance(default, list) and not (
+        value is None or (isinstance(value, list) and all(isinstance(x, str) for x in value))
+    ):
+        raise PolicyError(f'{rule.name}.{param} must be a list of names, e.g. ["visit"], or null')

@@ -1,0 +1,59 @@
+"""Plain-text views of what a run planned, for `liaison run` and `liaison demo`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from services.notifier.rendering import render_message
+from services.scheduler.planner import PlanReport
+from services.scheduler.recipients import Draft
+from shared.masking import mask_email, mask_phone, mask_text
+
+KINDS = ("liaison_digest", "event_reminder", "political_birthday", "branch_escalation")
+
+
+def counts_table(counts: Counter[tuple[str, str]], title: str = "kind") -> str:
+    """Rows of kind, columns sms / email / total."""
+    kinds = sorted({k for k, _ in counts}, key=lambda k: (*KINDS, k).index(k))
+    lines = [f"  {title:<22}{'sms':>8}{'email':>8}{'total':>8}"]
+    for kind in kinds:
+        sms, email = counts[(kind, "sms")], counts[(kind, "email")]
+        lines.append(f"  {kind:<22}{sms:>8}{email:>8}{sms + email:>8}")
+    sms_all = sum(n for (_, c), n in counts.items() if c == "sms")
+    email_all = sum(n for (_, c), n in counts.items() if c == "email")
+    lines.append(f"  {'all':<22}{sms_all:>8}{email_all:>8}{sms_all + email_all:>8}")
+    return "\n".join(lines)
+
+
+def report_text(report: PlanReport, *, dry_run: bool) -> str:
+    verb = "would create" if dry_run else "created"
+    lines = [
+        f"reminder run at {report.now.isoformat()}: {verb} {report.total} notification(s)"
+        + ("" if dry_run else f", {report.existing} already planned, {report.enqueued} enqueued"),
+        counts_table(report.created),
+    ]
+    if report.occasions:
+        planned = ", ".join(f"{k} {n}" for k, n in sorted(report.occasions.items()))
+        lines.append(f"  occasions planned: {planned}")
+    if report.quiet_orgs:
+        lines.append(f"  {report.quiet_orgs} organization(s) in quiet hours: their messages wait")
+    return "\n".join(lines)
+
+
+def masked_address(channel: str, address: str) -> str:
+    return mask_phone(address) if channel == "sms" else mask_email(address)
+
+
+def rendered_drafts(drafts: Iterable[Draft]) -> Iterable[str]:
+    """Each draft as the recipient would read it, the address masked."""
+    for d in drafts:
+        message = render_message(d.kind, d.channel, d.locale, d.data)
+        head = (
+            f"--- {d.kind} {d.channel} to {d.recipient_type} {d.recipient_id}"
+            f" {masked_address(d.channel, d.address)} ({d.locale}) [{d.occasion}]"
+        )
+        body = message.text
+        if message.subject is not None:
+            body = f"Subject: {message.subject}\n\n{body}"
+        yield head + "\n" + mask_text(body.rstrip()) + "\n"

@@ -1,0 +1,74 @@
+"""Who a message goes to and by which channels: a person's preference and addresses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shared.settings import DEFAULT_LOCALE
+
+CHANNEL_PREFERENCES = {"sms": ("sms",), "email": ("email",), "sms+email": ("sms", "email")}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A liaison, a member or a secretary, with what a notification needs of them."""
+
+    type: str  #: liaison | member | secretary
+    id: str
+    name: str
+    phone: str | None
+    email: str | None
+    locale: str
+    channels: str  #: sms | email | sms+email
+    timezone: str
+
+    def routes(self) -> list[tuple[str, str]]:
+        """(channel, address) for each preferred channel the person has an address for."""
+        wanted = CHANNEL_PREFERENCES.get((self.channels or "sms").strip().lower(), ("sms",))
+        out = []
+        for channel in wanted:
+            address = self.phone if channel == "sms" else self.email
+            if address:
+                out.append((channel, address))
+        return out
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A notification the planner means to create (or, in a dry run, to show)."""
+
+    kind: str
+    channel: str
+    recipient_type: str
+    recipient_id: str
+    address: str
+    locale: str
+    timezone: str
+    data: dict[str, Any]
+    occasion: str
+
+
+def drafts_for(recipient: Recipient, kind: str, occasion: str, data: dict[str, Any]) -> list[Draft]:
+    """One draft per route of `recipient`; none when they have no address for any channel."""
+    return [
+        Draft(
+            kind=kind,
+            channel=channel,
+            recipient_type=recipient.type,
+            recipient_id=recipient.id,
+            address=address,
+            locale=recipient.locale or DEFAULT_LOCALE,
+            timezone=recipient.timezone,
+            data=data,
+            occasion=occasion,
+        )
+        for channel, address in recipient.routes()
+    ]
+
+
+def secretary_channels(phone: str | None, email: str | None) -> str:
+    """A secretary has no preference column: every address they gave is used."""
+    if phone and email:
+        return "sms+email"
+    return "email" if email else "sms"

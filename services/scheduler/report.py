@@ -1,0 +1,247 @@
+"""`liaison report`: compliance per organization for a month, quarter, half-year or year.
+
+Every figure is computed with the same rule evaluation as `due`: a calendar rule's window
+that overlaps the report period is evaluated on its own last day (or on the evaluation day,
+if that comes first), so a window counts as met exactly when `due` on that day would not
+list it. Each organization's row covers its whole subtree; the totals roll up the tree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from services.scheduler.due import CampaignIndex
+from services.scheduler.evaluation import Context, EffectiveRule, assess, earliest_needed, scope
+from services.scheduler.facts import MemberFacts
+from services.scheduler.loader import MemberFilter, active_campaigns, stream_members
+from services.scheduler.periods import age_on, period_bounds
+from services.scheduler.policy import OrgTree, PolicyBook
+from shared.errors import LiaisonError
+from shared.models import Liaison
+
+DEFAULT_MAX_LOAD = 5  #: members per liaison before the liaison counts as over-loaded
+COMPLIANCE_RULES = ("monthly_contact", "quarterly_visit")  #: the "contacts and visits" shares
+
+
+class PeriodError(LiaisonError):
+    """Raised when a report period is not written as 2026-10, 2026-Q4, 2026-H2 or 2026."""
+
+
+def parse_period(text: str) -> tuple[date, date]:
+    t = text.strip().upper()
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", t):
+        start = date(int(m[1]), int(m[2]), 1) if 1 <= int(m[2]) <= 12 else None
+        if start:
+            return period_bounds(start, "month")
+    elif m := re.fullmatch(r"(\d{4})-Q([1-4])", t):
+        return period_bounds(date(int(m[1]), 3 * int(m[2]) - 2, 1), "quarter")
+    elif m := re.fullmatch(r"(\d{4})-H([12])", t):
+        return period_bounds(date(int(m[1]), 6 * int(m[2]) - 5, 1), "half")
+    elif m := re.fullmatch(r"(\d{4})", t):
+        return period_bounds(date(int(m[1]), 1, 1), "year")
+    raise PeriodError(f"{text!r} is not a period: write 2026-10, 2026-Q4, 2026-H2 or 2026")
+
+
+@dataclass
+class OrgFigures:
+    members: int = 0
+    windows: Counter[str] = field(default_factory=Counter)  #: rule → windows required
+    met: Counter[str] = field(default_factory=Counter)  #: rule → windows met
+    unassigned: int = 0
+    liaisons_over_load: int = 0
+    movers_without_own_liaison: int = 0
+    elderly_not_visited_twice: int = 0
+    no_event_attended: int = 0
+
+    def add(self, other: OrgFigures) -> None:
+        self.members += other.members
+        self.windows.update(other.windows)
+        self.met.update(other.met)
+        self.unassigned += other.unassigned
+        self.liaisons_over_load += other.liaisons_over_load
+        self.movers_without_own_liaison += other.movers_without_own_liaison
+        self.elderly_not_visited_twice += other.elderly_not_visited_twice
+        self.no_event_attended += other.no_event_attended
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    org: str
+    name: str
+    depth: int
+    figures: OrgFigures  #: the whole subtree's
+
+
+@dataclass(frozen=True)
+class Report:
+    period_start: date
+    period_end: date
+    evaluated_on: date
+    rows: tuple[ReportRow, ...]
+
+
+def _calendar_windows(rule: EffectiveRule, start: date, end: date) -> Iterator[tuple[date, date]]:
+    window = period_bounds(start, rule.params["period"])
+    while window[0] <= end:
+        yield window
+        window = period_bounds(window[1] + timedelta(days=1), rule.params["period"])
+
+
+def compliance_report(
+    engine: Engine,
+    period: str,
+    *,
+    today: date,
+    org: str | None = None,
+    max_load: int = DEFAULT_MAX_LOAD,
+) -> Report:
+    start, end = parse_period(period)
+    evaluated = min(end, today)
+    if evaluated < start:
+        raise PeriodError(f"the period {period} has not started yet")
+    with Session(engine) as session:
+        tree = OrgTree.load(session)
+        book = PolicyBook.load(session, tree)
+        liaison_orgs = {
+            r.liaison_id: r.org for r in session.execute(select(Liaison.liaison_id, Liaison.org))
+        }
+    root_orgs = [org] if org else sorted(c for c, p in tree.parents.items() if p is None)
+    for code in root_orgs:
+        tree.require(code)
+    covered = [c for r in root_orgs for c in tree.subtree(r)]
+    rules = [r for c in covered for r in book.task_rules(c) if r.enabled]
+    year_start = date(evaluated.year, 1, 1)
+    earliest = min(start, year_start, earliest_needed(rules, evaluated))
+    own: dict[str, OrgFigures] = {c: OrgFigures() for c in covered}
+    load: Counter[str] = Counter()
+    movers: list[tuple[str, str | None]] = []
+    with engine.connect() as conn:
+        campaigns = CampaignIndex(active_campaigns(conn, evaluated), tree)
+        ctx = Context(evaluated, campaigns)
+        flt = MemberFilter(evaluated, orgs=covered, in_scope_only=False)
+        for batch in stream_members(conn, flt, earliest=earliest, campaign_ids=campaigns.ids):
+            for facts in batch:
+                if facts.status != "active" or facts.mobile_since > end:
+                    continue
+                fig = own[facts.home_org]
+                _count_member(fig, facts, book.task_rules(facts.home_org), start, evaluated, ctx)
+                if scope(facts, evaluated)[0]:
+                    if facts.liaison_id is None:
+                        fig.unassigned += 1
+                    else:
+                        load[facts.liaison_id] += 1
+                    if _is_frequent_mover(facts, book.task_rules(facts.home_org), ctx):
+                        movers.append((facts.home_org, facts.liaison_id))
+    for home, liaison in movers:
+        if liaison is None or load[liaison] > 1:
+            own[home].movers_without_own_liaison += 1
+    for liaison, count in load.items():
+        if count > max_load and liaison_orgs.get(liaison) in own:
+            own[liaison_orgs[liaison]].liaisons_over_load += 1
+    rows: list[ReportRow] = []
+
+    def roll_up(code: str, depth: int) -> OrgFigures:
+        total = OrgFigures()
+        total.add(own[code])
+        index = len(rows)
+        rows.append(ReportRow(code, tree.names.get(code, code), depth, total))
+        for child in tree.children.get(code, []):
+            total.add(roll_up(child, depth + 1))
+        rows[index] = ReportRow(code, tree.names.get(code, code), depth, total)
+        return total
+
+    for code in root_orgs:
+        roll_up(code, 0)
+    return Report(start, end, evaluated, tuple(rows))
+
+
+def _count_member(
+    fig: OrgFigures,
+    facts: MemberFacts,
+    rules: tuple[EffectiveRule, ...],
+    start: date,
+    evaluated: date,
+    ctx: Context,
+) -> None:
+    if scope(facts, evaluated)[0]:
+        fig.members += 1
+    for rule in rules:
+        if not rule.enabled or rule.strategy != "calendar" or rule.name not in COMPLIANCE_RULES:
+            continue
+        for _window_start, w_end in _calendar_windows(rule, start, evaluated):
+            day = min(w_end, evaluated)
+            if facts.mobile_since > day or not scope(facts, day)[0]:
+                continue
+            fig.windows[rule.name] += 1
+            if not any(a.listed for a in assess(rule, facts, Context(day, ctx.campaigns_for))):
+                fig.met[rule.name] += 1
+    if not scope(facts, evaluated)[0]:
+        return
+    birth = facts.birth_date
+    elderly = next((r for r in rules if r.name == "elderly_visits"), None)
+    if (
+        elderly
+        and elderly.enabled
+        and birth
+        and age_on(birth, evaluated) >= int(elderly.params["min_age"])
+        and any(a.listed for a in assess(elderly, facts, ctx))
+    ):
+        fig.elderly_not_visited_twice += 1
+    year_start = date(evaluated.year, 1, 1)
+    if not any(year_start <= d <= evaluated for d in facts.attendance):
+        fig.no_event_attended += 1
+
+
+def _is_frequent_mover(facts: MemberFacts, rules: tuple[EffectiveRule, ...], ctx: Context) -> bool:
+    rolling = [r for r in rules if r.strategy == "rolling" and r.enabled]
+    return any(a.applies for r in rolling for a in assess(r, facts, ctx))
+
+
+def share(met: int, required: int) -> str:
+    return f"{100 * met / required:.1f}%" if required else "-"
+
+
+REPORT_COLUMNS = (
+    "org",
+    "name",
+    "members",
+    "contacts_met",
+    "contacts_required",
+    "contacts_share",
+    "visits_met",
+    "visits_required",
+    "visits_share",
+    "unassigned",
+    "liaisons_over_load",
+    "movers_without_own_liaison",
+    "elderly_not_visited_twice",
+    "no_event_attended",
+)
+
+
+def row_values(row: ReportRow) -> list[object]:
+    f = row.figures
+    c, v = COMPLIANCE_RULES
+    return [
+        row.org,
+        row.name,
+        f.members,
+        f.met[c],
+        f.windows[c],
+        share(f.met[c], f.windows[c]),
+        f.met[v],
+        f.windows[v],
+        share(f.met[v], f.windows[v]),
+        f.unassigned,
+        f.liaisons_over_load,
+        f.movers_without_own_liaison,
+        f.elderly_not_visited_twice,
+        f.no_event_attended,
+    ]

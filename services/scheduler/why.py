@@ -1,0 +1,124 @@
+"""`liaison why`: rule by rule, why a member is or is not due on the as-of day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from services.scheduler.due import CampaignIndex
+from services.scheduler.evaluation import Assessment, Context, assess, earliest_needed, scope
+from services.scheduler.facts import MemberFacts
+from services.scheduler.loader import MemberFilter, active_campaigns, stream_members
+from services.scheduler.policy import OrgTree, PolicyBook, PolicyValue
+from shared.errors import NotFound
+
+
+@dataclass(frozen=True)
+class RuleExplanation:
+    rule: str
+    assessments: tuple[Assessment, ...]
+    policy: tuple[PolicyValue, ...]  #: the effective parameters and where each comes from
+
+
+@dataclass(frozen=True)
+class Explanation:
+    facts: MemberFacts
+    as_of: date
+    in_scope: bool
+    scope_reason: str
+    rules: tuple[RuleExplanation, ...]
+
+    @property
+    def listed(self) -> list[Assessment]:
+        """The assessments `liaison due` lists for this member (none when out of scope)."""
+        if not self.in_scope:
+            return []
+        return [a for r in self.rules for a in r.assessments if a.listed]
+
+
+class Explainer:
+    """Explains members on one day; the tree, policy and campaigns are read once."""
+
+    def __init__(self, engine: Engine, as_of: date) -> None:
+        self.engine, self.as_of = engine, as_of
+        with Session(engine) as session:
+            tree = OrgTree.load(session)
+            self.book = PolicyBook.load(session, tree)
+        with engine.connect() as conn:
+            self.campaigns = CampaignIndex(active_campaigns(conn, as_of), tree)
+        # The home org is only known once the member is read; the widest window of any
+        # organization's rules is a safe lower bound for the facts to load.
+        rules = [r for org in tree.parents for r in self.book.task_rules(org) if r.enabled]
+        self.earliest = earliest_needed(rules, as_of)
+        self.ctx = Context(as_of, self.campaigns, explain=True)
+
+    def explain(self, member_id: str) -> Explanation:
+        flt = MemberFilter(self.as_of, member_ids=[member_id], in_scope_only=False)
+        with self.engine.connect() as conn:
+            found = [
+                m
+                for batch in stream_members(
+                    conn, flt, earliest=self.earliest, campaign_ids=self.campaigns.ids
+                )
+                for m in batch
+            ]
+        if not found:
+            raise NotFound(f"no member with id {member_id!r}")
+        facts = found[0]
+        in_scope, reason = scope(facts, self.as_of)
+        values = self.book.values(facts.home_org)
+        rules = tuple(
+            RuleExplanation(
+                rule.name,
+                tuple(assess(rule, facts, self.ctx)),
+                tuple(v for v in values if v.rule == rule.name),
+            )
+            for rule in self.book.task_rules(facts.home_org)
+        )
+        return Explanation(facts, self.as_of, in_scope, reason, rules)
+
+
+def explain_member(engine: Engine, member_id: str, as_of: date) -> Explanation:
+    return Explainer(engine, as_of).explain(member_id)
+
+
+def render_explanation(exp: Explanation) -> str:
+    f = exp.facts
+    lines = [
+        f"member {f.member_id} ({f.name}), home branch {f.home_org}, "
+        f"liaison {f.liaison_id or 'none (unassigned)'}, as of {exp.as_of.isoformat()}",
+        f"in scope: {'yes' if exp.in_scope else 'no'} ({exp.scope_reason})",
+    ]
+    for r in exp.rules:
+        lines.append("")
+        for a in r.assessments:
+            if not exp.in_scope:
+                verdict = "not due (member out of scope)"
+            elif a.listed:
+                verdict = "DUE" + (f", {a.overdue_days} day(s) overdue" if a.overdue_days else "")
+            elif a.applies:
+                verdict = "satisfied"
+            else:
+                verdict = "does not apply"
+            window = ""
+            if a.window_start or a.window_end:
+                start = a.window_start.isoformat() if a.window_start else "…"
+                end = a.window_end.isoformat() if a.window_end else "…"
+                window = f" window {start}..{end}, {a.done}/{a.required}"
+            lines.append(f"{r.rule}: {verdict}{window}")
+            if a.reason:
+                lines.append(f"  why: {a.reason}")
+            for item in a.evidence:
+                lines.append(f"  record: {item}")
+        params = ", ".join(f"{v.param}={_fmt(v.value)} ({v.source})" for v in r.policy)
+        lines.append(f"  policy: {params}")
+    return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)

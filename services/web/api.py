@@ -1,0 +1,237 @@
+"""The REST API for a mobile app or mini-program: a liaison's open tasks, recording an
+interaction, a member's history, an organization's compliance, the delivery log, and the
+ops views of queues and dead letters. See `services/web/access.py` for who sees what."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.scheduler.due import DueQuery, compute_due
+from services.scheduler.report import REPORT_COLUMNS, PeriodError, compliance_report, row_values
+from services.web import access
+from services.web.alerts import AlertBook
+from services.web.deps import Caller, Ctx, require_roles
+from services.web.ops import dead_items, delivery_log, requeue
+from services.web.queues import all_queue_figures
+from services.web.recording import SOURCE_API, record_from
+from services.web.schemas import (
+    AlertOut,
+    Compliance,
+    ComplianceRow,
+    DeadLetterOut,
+    Delivery,
+    Fact,
+    InteractionIn,
+    Me,
+    MemberHistory,
+    QueueOut,
+    Recorded,
+    RequeueIn,
+    RequeueOut,
+    TaskOut,
+)
+from services.web.snapshot import take_snapshot
+from services.web.tokens import Principal
+from shared.clock import local_today
+from shared.errors import ImportRejected
+from shared.masking import mask_phone, mask_text
+from shared.models import (
+    Assignment,
+    Interaction,
+    MaterialDelivery,
+    Member,
+    Move,
+    Review,
+    Verification,
+)
+from shared.settings import DEFAULT_TIMEZONE
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+OpsCaller = Annotated[Principal, Depends(require_roles("admin", "ops"))]
+ID = Annotated[str, Query(max_length=64)]
+MAX_PAGE = 500
+
+
+def today(ctx: Ctx) -> date:
+    return local_today(ctx.clock, DEFAULT_TIMEZONE)
+
+
+@router.get("/me", response_model=Me)
+def me(caller: Caller) -> Me:
+    """The calling token's role and scope."""
+    return Me(**asdict(caller))
+
+
+@router.get("/liaisons/{liaison_id}/tasks", response_model=list[TaskOut])
+def liaison_tasks(
+    liaison_id: str, caller: Caller, ctx: Ctx, as_of: date | None = None
+) -> list[TaskOut]:
+    """The liaison's open tasks, numbered, most urgent first."""
+    access.check_liaison(ctx.engine, caller, liaison_id)
+    day = as_of or today(ctx)
+    tasks = compute_due(ctx.engine, DueQuery(day, liaison_id=liaison_id))
+    return [
+        TaskOut(
+            number=n,
+            member_id=t.member_id,
+            member_name=t.member_name,
+            rule=t.rule,
+            window_start=t.window_start,
+            window_end=t.window_end,
+            liaison_id=t.liaison_id,
+            org=t.org,
+            overdue_days=t.overdue_days,
+            done=t.done,
+            required=t.required,
+        )
+        for n, t in enumerate(tasks, start=1)
+    ]
+
+
+@router.post("/members/{member_id}/interactions", response_model=Recorded, status_code=201)
+def record_interaction(member_id: str, body: InteractionIn, caller: Caller, ctx: Ctx) -> Recorded:
+    """Record a contact or a visit, validated as an imported row would be."""
+    access.check_member(ctx.engine, caller, member_id, today(ctx))
+    liaison_id = caller.liaison_id if caller.role == "liaison" else body.liaison_id
+    if liaison_id is not None and caller.role == "org_manager":
+        access.check_liaison(ctx.engine, caller, liaison_id)
+    values = {
+        "member_id": member_id,
+        "kind": body.kind,
+        "on": body.on,
+        "place": body.place,
+        "note": body.note,
+        "liaison_id": liaison_id,
+    }
+    try:
+        report = record_from(ctx.engine, "interactions", values, source=SOURCE_API)
+    except ImportRejected as exc:
+        raise HTTPException(422, [mask_text(p) for p in exc.problems]) from exc
+    return Recorded(
+        member_id=member_id, kind=body.kind, on=body.on, written=report.written("interactions")
+    )
+
+
+@router.get("/members/{member_id}/history", response_model=MemberHistory)
+def member_history(member_id: str, caller: Caller, ctx: Ctx) -> MemberHistory:
+    """Everything recorded about the member, newest first; the phone masked."""
+    day = today(ctx)
+    access.check_member(ctx.engine, caller, member_id, day)
+    facts: list[Fact] = []
+    with Session(ctx.engine) as s:
+        m = s.get(Member, member_id)
+        if m is None:
+            raise access.not_found("member")
+        for i in s.scalars(select(Interaction).where(Interaction.member_id == member_id)):
+            detail = i.kind + (f" @{i.place}" if i.place else "")
+            facts.append(
+                Fact(kind="interaction", on=i.on_date, detail=detail, liaison_id=i.liaison_id)
+            )
+        for r in s.scalars(select(Review).where(Review.member_id == member_id)):
+            facts.append(Fact(kind="review", on=r.on_date))
+        for v in s.scalars(select(Verification).where(Verification.member_id == member_id)):
+            facts.append(Fact(kind="verification", on=v.on_date))
+        for d in s.scalars(select(MaterialDelivery).where(MaterialDelivery.member_id == member_id)):
+            facts.append(Fact(kind="delivery", on=d.on_date, detail=d.campaign_id))
+        for mv in s.scalars(select(Move).where(Move.member_id == member_id)):
+            facts.append(Fact(kind="move", on=mv.on_date, detail=mask_text(mv.location)))
+        for a in s.scalars(select(Assignment).where(Assignment.member_id == member_id)):
+            until = a.to_date.isoformat() if a.to_date else "open"
+            facts.append(
+                Fact(
+                    kind="assignment",
+                    on=a.from_date,
+                    detail=f"until {until}",
+                    liaison_id=a.liaison_id,
+                )
+            )
+        current = access.current_liaison(s, member_id, day)
+        facts.sort(key=lambda f: (f.on, f.kind), reverse=True)
+        return MemberHistory(
+            member_id=m.member_id,
+            name=m.name,
+            home_org=m.home_org,
+            status=m.status,
+            phone=mask_phone(m.phone) if m.phone else None,
+            liaison_id=current,
+            facts=facts,
+        )
+
+
+@router.get("/organizations/{code}/compliance", response_model=Compliance)
+def organization_compliance(
+    code: str,
+    caller: Caller,
+    ctx: Ctx,
+    period: Annotated[str, Query(max_length=16, description="2026-10, 2026-Q4, 2026-H2 or 2026")],
+) -> Compliance:
+    """Compliance of the organization and each organization below it, rolled up."""
+    access.check_org(ctx.engine, caller, code)
+    try:
+        report = compliance_report(ctx.engine, period, today=today(ctx), org=code)
+    except PeriodError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    rows = []
+    for row in report.rows:
+        values = dict(zip(REPORT_COLUMNS, row_values(row), strict=True))
+        rows.append(ComplianceRow(depth=row.depth, **values))  # type: ignore[arg-type]
+    return Compliance(
+        period_start=report.period_start,
+        period_end=report.period_end,
+        evaluated_on=report.evaluated_on,
+        rows=rows,
+    )
+
+
+@router.get("/deliveries", response_model=list[Delivery])
+def deliveries(
+    caller: Caller,
+    ctx: Ctx,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    channel: Annotated[str | None, Query(max_length=16)] = None,
+) -> list[Delivery]:
+    """The delivery log, newest first, addresses masked; only notifications to people in
+    the caller's part of the ledger."""
+    scope = access.delivery_scope(ctx.engine, caller)
+    rows = delivery_log(
+        ctx.engine,
+        limit=limit,
+        scope=scope,
+        statuses=[status] if status else None,
+        channel=channel,
+    )
+    return [Delivery(**r) for r in rows]
+
+
+@router.get("/queues", response_model=list[QueueOut])
+def queues(caller: OpsCaller, ctx: Ctx) -> list[QueueOut]:
+    """Depth, in-flight, delayed and dead messages per dramatiq queue."""
+    now_ms = int(ctx.clock.now().timestamp() * 1000)
+    return [QueueOut(**asdict(q)) for q in all_queue_figures(ctx.redis, ctx.namespace, now_ms)]
+
+
+@router.get("/dead-letters", response_model=list[DeadLetterOut])
+def list_dead_letters(caller: OpsCaller, ctx: Ctx) -> list[DeadLetterOut]:
+    """Dead letters of the broker and the outbox, with the reason; recipients masked."""
+    return [DeadLetterOut(**asdict(d)) for d in dead_items(ctx)]
+
+
+@router.post("/dead-letters/requeue", response_model=RequeueOut)
+def requeue_dead_letter(body: RequeueIn, caller: OpsCaller, ctx: Ctx) -> RequeueOut:
+    """Put a dead letter back on its queue (false when it is gone already)."""
+    return RequeueOut(requeued=requeue(ctx, body.source, body.ref))
+
+
+@router.get("/alerts", response_model=list[AlertOut])
+def alerts(caller: OpsCaller, ctx: Ctx) -> list[AlertOut]:
+    """The alerts that hold now, with the start of each incident."""
+    snap = take_snapshot(ctx.engine, ctx.redis, ctx.namespace, ctx.web, now=ctx.clock.now())
+    return [AlertOut(**asdict(a)) for a in AlertBook(ctx.redis, ctx.web, None).current(snap)]

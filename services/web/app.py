@@ -1,0 +1,68 @@
+"""The application factory: one FastAPI app with the webhooks, the API, health, metrics
+and the dashboard. Building it connects to nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.web import api, dashboard, health, webhooks
+from services.web.alert_loop import AlertLoop
+from services.web.context import WebContext
+from services.web.mailer import ops_mailer
+from services.web.metrics import build_registry
+from services.web.settings import WebSettings, load_web_settings
+from shared.clock import Clock, SystemClock
+from shared.settings import Settings
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(
+    settings: Settings,
+    web: WebSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    run_alerts: bool = False,
+) -> FastAPI:
+    """The web app for `settings`; `run_alerts` starts the periodic alert checks with it."""
+    ctx = WebContext(settings, web or load_web_settings(), clock or SystemClock())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        loop = AlertLoop(ctx, ops_mailer(settings)) if run_alerts else None
+        if loop is not None:
+            loop.start()
+        try:
+            yield
+        finally:
+            if loop is not None:
+                loop.stop()
+
+    app = FastAPI(
+        title="liaison",
+        version="0.1.0",
+        description="Twilio webhooks, the REST API for liaisons and managers, health, metrics "
+        "and the ops dashboard.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    registry = build_registry(ctx)
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    def metrics() -> Response:
+        """Prometheus text format; figures are read at scrape time."""
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(health.router)
+    app.include_router(webhooks.router)
+    app.include_router(api.router)
+    app.include_router(dashboard.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,267 @@
+"""What ops do and read besides the queues: dead letters (the broker's and the outbox's),
+their requeue, the delivery log, daily success rates and recent failures. Addresses are
+always masked here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from dramatiq import Message
+from sqlalchemy import ColumnElement, Engine, and_, func, select
+from sqlalchemy.orm import Session
+
+from services.notifier.actors import SEND_NOTIFICATION
+from services.notifier.enqueuing import enqueue
+from services.web.context import WebContext
+from services.web.queues import dead_letters, queue_names, take_dead_letter
+from shared.masking import mask_email, mask_phone, mask_text
+from shared.models import DeliveryAttempt, Notification
+
+#: statuses that count as reaching the person, and as not reaching them
+DELIVERED = ("sent", "delivered")
+NOT_DELIVERED = ("undelivered", "failed", "dead")
+REQUEUE_FROM = ("pending", "dead", "failed", "undelivered")
+
+
+def mask_address(channel: str, address: str) -> str:
+    return mask_email(address) if channel == "email" else mask_phone(address)
+
+
+@dataclass(frozen=True)
+class DeadItem:
+    """A dead letter as ops see it: the broker's (`source` broker) or the outbox's."""
+
+    source: str  #: broker | outbox
+    ref: str  #: broker: "<queue>/<redis id>"; outbox: the notification id
+    notification_id: int | None
+    recipient: str  #: masked
+    kind: str
+    reason: str
+    died_at: str
+
+
+def dead_items(ctx: WebContext, *, limit: int = 50) -> list[DeadItem]:
+    items: list[DeadItem] = []
+    letters = [
+        d
+        for q in queue_names(ctx.redis, ctx.namespace)
+        for d in dead_letters(ctx.redis, ctx.namespace, q)
+    ]
+    ids = [int(d.args[0]) for d in letters if d.actor == SEND_NOTIFICATION and d.args]
+    with ctx.engine.connect() as conn:
+        rows = {
+            r.id: r
+            for r in conn.execute(
+                select(
+                    Notification.id,
+                    Notification.kind,
+                    Notification.channel,
+                    Notification.address,
+                    Notification.last_error,
+                ).where(Notification.id.in_(ids))
+            )
+        }
+        for d in letters:
+            nid = int(d.args[0]) if d.actor == SEND_NOTIFICATION and d.args else None
+            row = rows.get(nid) if nid is not None else None
+            items.append(
+                DeadItem(
+                    source="broker",
+                    ref=f"{d.queue}/{d.redis_id}",
+                    notification_id=nid,
+                    recipient=mask_address(row.channel, row.address) if row else "",
+                    kind=row.kind if row else d.actor,
+                    reason=mask_text(
+                        d.reason
+                        if d.reason != "no traceback kept" or row is None
+                        else (row.last_error or d.reason)
+                    ),
+                    died_at=datetime.fromtimestamp(d.died_at_ms / 1000)
+                    .astimezone()
+                    .isoformat(timespec="seconds"),
+                )
+            )
+        shown = {i.notification_id for i in items}
+        for r in conn.execute(
+            select(
+                Notification.id,
+                Notification.kind,
+                Notification.channel,
+                Notification.address,
+                Notification.last_error,
+                Notification.updated_at,
+            )
+            .where(Notification.status == "dead")
+            .order_by(Notification.updated_at.desc())
+            .limit(limit)
+        ):
+            if r.id in shown:
+                continue
+            items.append(
+                DeadItem(
+                    source="outbox",
+                    ref=str(r.id),
+                    notification_id=r.id,
+                    recipient=mask_address(r.channel, r.address),
+                    kind=r.kind,
+                    reason=mask_text(r.last_error or "retries exhausted"),
+                    died_at=r.updated_at.isoformat(timespec="seconds"),
+                )
+            )
+    return items[:limit]
+
+
+def requeue(ctx: WebContext, source: str, ref: str) -> bool:
+    """Put a dead letter back on its queue; False when it is gone (someone requeued it)."""
+    now = ctx.clock.now()
+    if source == "outbox":
+        try:
+            nid = int(ref)
+        except ValueError:
+            return False
+        return bool(
+            enqueue(
+                ctx.engine,
+                ctx.broker,
+                [nid],
+                now=now,
+                from_statuses=REQUEUE_FROM,
+                detail="requeued by ops",
+            )
+        )
+    if source != "broker" or "/" not in ref:
+        return False
+    queue, redis_id = ref.split("/", 1)
+    if queue not in queue_names(ctx.redis, ctx.namespace):
+        return False
+    message = take_dead_letter(ctx.redis, ctx.namespace, queue, redis_id)
+    if message is None:
+        return False
+    args = message.get("args") or []
+    if message.get("actor_name") == SEND_NOTIFICATION and args:
+        # Through the outbox, so that the row is queued again and a worker may claim it.
+        # A row already sent is not sent again; the letter is dealt with either way.
+        enqueue(
+            ctx.engine,
+            ctx.broker,
+            [int(args[0])],
+            now=now,
+            from_statuses=REQUEUE_FROM,
+            detail="requeued by ops",
+        )
+        return True
+    options = {
+        k: v
+        for k, v in (message.get("options") or {}).items()
+        if k not in ("traceback", "retries", "redis_message_id", "eta")
+    }
+    ctx.broker.enqueue(
+        Message(
+            queue_name=str(message.get("queue_name", queue)).removesuffix(".DQ"),
+            actor_name=str(message.get("actor_name")),
+            args=tuple(args),
+            kwargs=dict(message.get("kwargs") or {}),
+            options=options,
+        )
+    )
+    return True
+
+
+def delivery_log(
+    engine: Engine,
+    *,
+    limit: int,
+    scope: ColumnElement[bool] | None = None,
+    statuses: Sequence[str] | None = None,
+    channel: str | None = None,
+) -> list[dict[str, Any]]:
+    """The latest notifications with their last attempt, newest first, addresses masked.
+
+    `scope`: only the notifications it admits (None: every one)."""
+    conds: list[ColumnElement[bool]] = []
+    if scope is not None:
+        conds.append(scope)
+    if statuses:
+        conds.append(Notification.status.in_(statuses))
+    if channel:
+        conds.append(Notification.channel == channel)
+    with Session(engine) as session:
+        rows = list(
+            session.scalars(
+                select(Notification)
+                .where(and_(True, *conds))
+                .order_by(Notification.created_at.desc(), Notification.id.desc())
+                .limit(limit)
+            )
+        )
+        attempts: dict[int, DeliveryAttempt] = {}
+        for a in session.scalars(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.notification_id.in_([r.id for r in rows]))
+            .order_by(DeliveryAttempt.attempt)
+        ):
+            attempts[a.notification_id] = a  # the last attempt wins
+    out = []
+    for r in rows:
+        last = attempts.get(r.id)
+        out.append(
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "channel": r.channel,
+                "recipient_type": r.recipient_type,
+                "recipient_id": r.recipient_id,
+                "address": mask_address(r.channel, r.address),
+                "status": r.status,
+                "attempts": r.attempts,
+                "last_error": mask_text(r.last_error) if r.last_error else None,
+                "created_at": r.created_at.isoformat(),
+                "updated_at": r.updated_at.isoformat(),
+                "provider": last.provider if last else None,
+                "latency_ms": last.latency_ms if last else None,
+                "error_code": last.error_code if last else None,
+            }
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class DayRate:
+    day: date
+    channel: str
+    delivered: int
+    not_delivered: int
+
+    @property
+    def rate(self) -> float | None:
+        total = self.delivered + self.not_delivered
+        return self.delivered / total if total else None
+
+
+def success_by_day(engine: Engine, *, today: date, days: int = 14) -> list[DayRate]:
+    """Per day (UTC, of the last change) and channel: notifications that reached the
+    provider or person, and those that did not."""
+    since = datetime.combine(today - timedelta(days=days - 1), time.min, tzinfo=UTC)
+    day = func.date(Notification.updated_at)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(day, Notification.channel, Notification.status, func.count())
+            .where(
+                Notification.updated_at >= since,
+                Notification.status.in_(DELIVERED + NOT_DELIVERED),
+            )
+            .group_by(day, Notification.channel, Notification.status)
+        ).all()
+    tally: dict[tuple[date, str], list[int]] = {}
+    for d, channel, status, count in rows:
+        key = (d if isinstance(d, date) else date.fromisoformat(str(d)), channel)
+        cell = tally.setdefault(key, [0, 0])
+        cell[0 if status in DELIVERED else 1] += int(count)
+    return [DayRate(d, c, v[0], v[1]) for (d, c), v in sorted(tally.items())]
+
+
+def recent_failures(engine: Engine, *, limit: int = 20) -> list[dict[str, Any]]:
+    return delivery_log(engine, limit=limit, statuses=NOT_DELIVERED)

@@ -1,0 +1,56 @@
+"""The web service's own settings (the public URL, alert thresholds, scheduler keys).
+
+Read from the environment when asked for, frozen, with every default named here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from shared.errors import ConfigurationError
+
+DEFAULT_OLDEST_MESSAGE_ALERT_S = 900  #: seconds a message may wait before it is an alert
+DEFAULT_SCHEDULER_STALE_S = 300  #: seconds without a scheduler tick before it is an alert
+DEFAULT_SCHEDULER_TICK_KEY = "liaison:scheduler:last_tick"  #: unix seconds of the last good tick
+DEFAULT_SCHEDULER_LEASE_KEY = "liaison:scheduler:lease"  #: held by the running scheduler
+DEFAULT_ALERT_CHECK_S = 60  #: how often the running service evaluates alerts
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    #: LIAISON_PUBLIC_URL: the URL Twilio calls us at (scheme, host, port, no trailing
+    #: slash). Twilio signs that URL, so a proxy in front must not be guessed through.
+    public_url: str = ""
+    oldest_message_alert_s: int = DEFAULT_OLDEST_MESSAGE_ALERT_S
+    scheduler_stale_s: int = DEFAULT_SCHEDULER_STALE_S
+    scheduler_tick_key: str = DEFAULT_SCHEDULER_TICK_KEY
+    scheduler_lease_key: str = DEFAULT_SCHEDULER_LEASE_KEY
+    alert_check_s: int = DEFAULT_ALERT_CHECK_S
+    #: LIAISON_COOKIE_SECURE: send the dashboard cookie only over HTTPS (on behind TLS)
+    cookie_secure: bool = False
+
+
+def load_web_settings(environ: dict[str, str] | None = None) -> WebSettings:
+    env = dict(os.environ if environ is None else environ)
+    return WebSettings(
+        public_url=env.get("LIAISON_PUBLIC_URL", "").rstrip("/"),
+        oldest_message_alert_s=_int(
+            env, "LIAISON_ALERT_OLDEST_MESSAGE_S", DEFAULT_OLDEST_MESSAGE_ALERT_S
+        ),
+        scheduler_stale_s=_int(env, "LIAISON_ALERT_SCHEDULER_STALE_S", DEFAULT_SCHEDULER_STALE_S),
+        scheduler_tick_key=env.get("LIAISON_SCHEDULER_TICK_KEY", DEFAULT_SCHEDULER_TICK_KEY),
+        scheduler_lease_key=env.get("LIAISON_SCHEDULER_LEASE_KEY", DEFAULT_SCHEDULER_LEASE_KEY),
+        alert_check_s=_int(env, "LIAISON_ALERT_CHECK_S", DEFAULT_ALERT_CHECK_S),
+        cookie_secure=env.get("LIAISON_COOKIE_SECURE", "").lower() in {"1", "true", "yes"},
+    )

@@ -1,0 +1,28 @@
+"""Twilio's request signature (`X-Twilio-Signature`), checked with the SDK's validator.
+
+Twilio signs the full URL it called plus the POSTed form fields with the account's auth
+token. Behind a proxy the URL the app sees is not the one Twilio called, so the public base
+URL is a setting (LIAISON_PUBLIC_URL); without it the request's own URL is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from twilio.request_validator import RequestValidator
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+
+def signed_url(public_url: str, request_url: str, path: str, query: str) -> str:
+    """The URL Twilio called: the public base plus the path and query, or the request's URL."""
+    if not public_url:
+        return request_url
+    return public_url + path + (f"?{query}" if query else "")
+
+
+def is_signed(auth_token: str, url: str, form: Mapping[str, str], signature: str | None) -> bool:
+    """True when `signature` is Twilio's for `url` and `form`; never without a token."""
+    if not auth_token or not signature:
+        return False
+    return bool(RequestValidator(auth_token).validate(url, dict(form), signature))

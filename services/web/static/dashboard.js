@@ -1,0 +1,49 @@
+// The dashboard's little script: requeue buttons, and queue figures refreshed in place.
+// The token stays in its HttpOnly cookie; requests are same-origin JSON, which a
+// cross-site form cannot forge.
+(function () {
+  "use strict";
+
+  async function requeue(button) {
+    const row = button.closest("tr");
+    button.disabled = true;
+    try {
+      const response = await fetch("/api/v1/dead-letters/requeue", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ source: row.dataset.source, ref: row.dataset.ref }),
+      });
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      location.reload();
+    } catch (error) {
+      button.disabled = false;
+      button.textContent = "Failed – retry";
+    }
+  }
+
+  async function refreshQueues() {
+    try {
+      const response = await fetch("/api/v1/queues", { credentials: "same-origin" });
+      if (!response.ok) return;
+      for (const q of await response.json()) {
+        const row = document.querySelector('tr[data-queue="' + CSS.escape(q.name) + '"]');
+        if (!row) continue;
+        for (const cell of row.querySelectorAll("[data-field]")) {
+          const value = q[cell.dataset.field];
+          if (cell.dataset.field === "oldest_waiting_s") {
+            cell.textContent = value === null ? "–" : Math.round(value) + " s";
+          } else {
+            cell.textContent = value;
+          }
+        }
+      }
+    } catch (error) { /* the next refresh will try again */ }
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button.requeue");
+    if (button) requeue(button);
+  });
+  if (document.getElementById("queues")) setInterval(refreshQueues, 15000);
+})();

@@ -1,0 +1,140 @@
+"""Export the ledger in exactly the import format, a kind at a time, streaming.
+
+Canonical headers, rows ordered by key, dates as `2026-03-01`, event times as local
+`2026-03-10 09:00` in the organization's time zone, empty cells for NULL. CSV is UTF-8
+with a BOM and CRLF line ends (what Excel on a Chinese system opens correctly). Personal
+columns are masked unless `full=True`: full values only in exports asked for explicitly.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal, TextIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, Select, select
+
+from shared.errors import LedgerError
+from shared.ledger.kinds import KINDS, KINDS_BY_NAME, Column, Kind, ValueType
+from shared.ledger.problems import show_value
+from shared.ledger.storage import db_column, key_columns, table_for
+from shared.models import Organization
+from shared.settings import DEFAULT_TIMEZONE
+
+STREAM_ROWS = 5_000  #: rows fetched from the database at a time
+BOM = "\ufeff"
+Format = Literal["csv", "xlsx"]
+
+
+def _select(kind: Kind) -> Select[tuple[object, ...]]:
+    table = table_for(kind)
+    columns = [table.c[db_column(name)] for name in kind.column_names]
+    query = select(*columns)
+    if kind.name == "events":
+        # Event times are stored in UTC and written in the organization's wall time.
+        query = query.add_columns(Organization.timezone).outerjoin(
+            Organization, Organization.code == table.c.org
+        )
+    return query.order_by(*key_columns(kind))
+
+
+def kind_rows(engine: Engine, kind: Kind) -> Iterator[tuple[object, ...]]:
+    """Every row of `kind` ordered by key, fetched in chunks (the event's time zone last)."""
+    with engine.connect() as conn:
+        result = conn.execution_options(yield_per=STREAM_ROWS).execute(_select(kind))
+        yield from (tuple(row) for row in result)
+
+
+def _local(value: datetime, timezone: object) -> datetime:
+    return value.astimezone(ZoneInfo(str(timezone or DEFAULT_TIMEZONE))).replace(tzinfo=None)
+
+
+def _local_text(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
+
+
+def _cells(kind: Kind, row: tuple[object, ...], full: bool, for_xlsx: bool) -> list[object]:
+    cells: list[object] = []
+    for column, value in zip(kind.columns, row, strict=False):
+        cells.append(_cell(column, value, row[-1], full, for_xlsx))
+    return cells
+
+
+def _cell(column: Column, value: object, timezone: object, full: bool, for_xlsx: bool) -> object:
+    if value is None:
+        return None if for_xlsx else ""
+    if column.type is ValueType.DATETIME and isinstance(value, datetime):
+        local = _local(value, timezone)
+        return local if for_xlsx else _local_text(local)
+    if isinstance(value, date):
+        return value if for_xlsx else value.isoformat()
+    if column.personal and not full:
+        return show_value(column, value)
+    return str(value)
+
+
+def write_csv(engine: Engine, kind: Kind, handle: TextIO, *, full: bool = False) -> int:
+    """One kind as CSV on an open text handle (opened with newline=''); the row count."""
+    handle.write(BOM)
+    writer = csv.writer(handle, lineterminator="\r\n")
+    writer.writerow(kind.column_names)
+    count = 0
+    for row in kind_rows(engine, kind):
+        writer.writerow(_cells(kind, row, full, for_xlsx=False))
+        count += 1
+    return count
+
+
+def write_xlsx(engine: Engine, kinds: tuple[Kind, ...], path: Path, *, full: bool = False) -> int:
+    """A workbook with a sheet per kind, written as it streams; the row count."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    count = 0
+    for kind in kinds:
+        sheet = book.create_sheet(kind.name)
+        sheet.append(list(kind.column_names))
+        for row in kind_rows(engine, kind):
+            sheet.append(_cells(kind, row, full, for_xlsx=True))
+            count += 1
+    book.save(path)
+    return count
+
+
+def export_kind(
+    engine: Engine,
+    kind: str,
+    fmt: Format,
+    out: Path | TextIO,
+    *,
+    full: bool = False,
+) -> int:
+    """Write `kind` (or `all`) as `fmt` to `out`; the number of rows written.
+
+    `all` as CSV needs a directory (a `<kind>.csv` per kind); as XLSX, one workbook.
+    """
+    if kind != "all" and kind not in KINDS_BY_NAME:
+        raise LedgerError(f"{kind!r} is not a kind (all, {', '.join(KINDS_BY_NAME)})")
+    kinds = KINDS if kind == "all" else (KINDS_BY_NAME[kind],)
+    if fmt == "xlsx":
+        if not isinstance(out, Path):
+            raise LedgerError("an XLSX export needs a file to write (--out FILE)")
+        return write_xlsx(engine, kinds, out, full=full)
+    if fmt != "csv":
+        raise LedgerError(f"{fmt!r} is not an export format (csv, xlsx)")
+    if kind == "all":
+        if not isinstance(out, Path):
+            raise LedgerError("exporting every kind as CSV needs a directory (--out DIR)")
+        out.mkdir(parents=True, exist_ok=True)
+        total = 0
+        for each in kinds:
+            with (out / f"{each.name}.csv").open("w", encoding="utf-8", newline="") as handle:
+                total += write_csv(engine, each, handle, full=full)
+        return total
+    if isinstance(out, Path):
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            return write_csv(engine, kinds[0], handle, full=full)
+    return write_csv(engine, kinds[0], out, full=full)

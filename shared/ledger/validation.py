@@ -1,0 +1,132 @@
+"""Row validation: raw cells of one kind → typed values, or problem lines.
+
+Pure: no database. References to other rows are checked by the importer, which knows
+what the file set and the database hold; this module only checks each row by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from shared.ledger import values as v
+from shared.ledger.kinds import Column, Kind, ValueType
+from shared.ledger.problems import problem
+from shared.settings import DEFAULT_TIMEZONE
+
+#: Pairs of columns where the second may not come before the first.
+DATE_SPANS = (("from", "to"), ("start", "end"))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a number cell: 1001.0 was typed as 1001
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _choice(column: Column) -> Callable[[object], str]:
+    def parse(value: object) -> str:
+        text = _text(value).lower()
+        if text not in column.choices:
+            raise v.InvalidValue(f"not one of {', '.join(column.choices)}")
+        return text
+
+    return parse
+
+
+_PARSERS: dict[ValueType, Callable[[object], object]] = {
+    ValueType.TEXT: _text,
+    ValueType.DATE: v.parse_date,
+    ValueType.DATETIME: v.parse_local_datetime,
+    ValueType.PHONE: v.normalise_phone,
+    ValueType.EMAIL: v.check_email,
+    ValueType.ID_NUMBER: v.check_id_number,
+    ValueType.TIMEZONE: v.check_timezone,
+    ValueType.RRULE: v.check_rrule,
+    ValueType.URL: v.check_url,
+}
+
+
+def parse_cell(column: Column, value: object) -> object:
+    """The typed value of one non-empty cell; `InvalidValue` with the reason otherwise."""
+    parser = _choice(column) if column.type is ValueType.CHOICE else _PARSERS[column.type]
+    try:
+        parsed = parser(value)
+    except v.InvalidValue:
+        raise
+    except Exception as exc:  # a library parser failing in a way it does not document
+        raise v.InvalidValue(f"not understood ({type(exc).__name__})") from exc
+    if isinstance(parsed, str):
+        if "\x00" in parsed:
+            raise v.InvalidValue("contains a NUL character")
+        if len(parsed) > column.max_length:
+            raise v.InvalidValue(f"longer than {column.max_length} characters")
+    return parsed
+
+
+class RowValidator:
+    """Checks rows of one kind, as read with the given columns present."""
+
+    def __init__(self, kind: Kind, columns: tuple[str, ...]) -> None:
+        self.kind = kind
+        self.columns = tuple(kind.column(name) for name in columns)
+
+    def validate(
+        self, where: str, raw: Mapping[str, object], problems: list[str]
+    ) -> tuple[dict[str, object], bool]:
+        """Typed values by column name (the valid ones), and whether the whole row is valid.
+
+        Every problem found is appended to `problems`.
+        """
+        row: dict[str, object] = {}
+        before = len(problems)
+        for column in self.columns:
+            value = raw.get(column.name)
+            if value is None:
+                if column.required:
+                    what = "required, but empty"
+                    problems.append(problem(where, column, column.name, None, what))
+                row[column.name] = column.default
+                continue
+            try:
+                row[column.name] = parse_cell(column, value)
+            except v.InvalidValue as exc:
+                problems.append(problem(where, column, column.name, value, str(exc)))
+        self._check_row(where, raw, row, problems)
+        return row, len(problems) == before
+
+    def _check_row(
+        self, where: str, raw: Mapping[str, object], row: dict[str, object], problems: list[str]
+    ) -> None:
+        for first, second in DATE_SPANS:
+            a, b = row.get(first), row.get(second)
+            if isinstance(a, date) and isinstance(b, date) and b < a:
+                column = self.kind.column(second)
+                problems.append(
+                    problem(where, column, second, raw.get(second), f"before {first} ({a})")
+                )
+        born, id_number = row.get("birth_date"), row.get("id_number")
+        if isinstance(born, date) and isinstance(id_number, str):
+            inside = v.birth_date_from_id(id_number)
+            if inside != born:
+                problems.append(
+                    problem(
+                        where,
+                        self.kind.column("birth_date"),
+                        "birth_date",
+                        raw.get("birth_date"),
+                        "differs from the birth date inside the ID number",
+                    )
+                )
+
+
+def to_utc(local: datetime, timezone: str | None) -> datetime:
+    """A local wall time in `timezone` (default Asia/Shanghai) as an aware UTC instant."""
+    from datetime import UTC
+
+    return local.replace(tzinfo=ZoneInfo(timezone or DEFAULT_TIMEZONE)).astimezone(UTC)

@@ -1,0 +1,130 @@
+"""Settings, read from the environment when asked for (never at import) and frozen.
+
+Every setting liaison reads is named here, with its default, so that `.env.example`
+and the README can list them from one place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.errors import ConfigurationError
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_LOCALE = "zh-CN"
+DEFAULT_PHONE_REGION = "CN"
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one liaison process is configured to do."""
+
+    home: Path = Path("var")  #: working directory for the embedded defaults
+    database_url: str = ""  #: LIAISON_DATABASE_URL; empty means SQLite under `home`
+    redis_url: str = ""  #: LIAISON_REDIS_URL; empty means an embedded redis-server under `home`
+    sms_sender: str = "outbox"  #: LIAISON_SMS_SENDER: twilio | outbox
+    email_sender: str = "outbox"  #: LIAISON_EMAIL_SENDER: smtp | outbox
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = field(default="", repr=False)
+    twilio_from_number: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_status_callback_url: str = ""
+    twilio_base_url: str = ""  #: only for tests and private gateways; empty = Twilio itself
+    twilio_timeout_s: float = 10.0
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_security: str = "starttls"  #: starttls | tls | none
+    smtp_from: str = ""
+    smtp_timeout_s: float = 10.0
+    sms_rate_per_s: float = 10.0  #: messages per second across all workers
+    sms_concurrency: int = 10  #: requests in flight across all workers
+    email_rate_per_s: float = 5.0
+    email_concurrency: int = 5
+    max_retries: int = 8
+    #: LIAISON_STALE_SENDING_S: seconds after which a row left in 'sending' by a lost worker
+    #: is taken as abandoned and dead-lettered with its reason
+    stale_sending_s: int = 900
+    min_backoff_ms: int = 15_000
+    max_backoff_ms: int = 3_600_000
+    templates_dir: str = ""  #: LIAISON_TEMPLATES_DIR: operator overrides, rendered sandboxed
+    ops_email: str = ""
+    log_level: str = "INFO"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'liaison.sqlite3').resolve()}"
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return not self.database_url or self.database_url.startswith("sqlite")
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read the settings from `environ` (default: the process environment)."""
+    env = dict(os.environ if environ is None else environ)
+    return Settings(
+        home=Path(env.get("LIAISON_HOME", "var")),
+        database_url=env.get("LIAISON_DATABASE_URL", ""),
+        redis_url=env.get("LIAISON_REDIS_URL", ""),
+        sms_sender=env.get(
+            "LIAISON_SMS_SENDER", "twilio" if env.get("TWILIO_ACCOUNT_SID") else "outbox"
+        ),
+        email_sender=env.get(
+            "LIAISON_EMAIL_SENDER", "smtp" if env.get("LIAISON_SMTP_HOST") else "outbox"
+        ),
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+        twilio_from_number=env.get("TWILIO_FROM_NUMBER", ""),
+        twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+        twilio_status_callback_url=env.get("TWILIO_STATUS_CALLBACK_URL", ""),
+        twilio_base_url=env.get("LIAISON_TWILIO_BASE_URL", ""),
+        twilio_timeout_s=_float(env, "LIAISON_TWILIO_TIMEOUT_S", 10.0),
+        smtp_host=env.get("LIAISON_SMTP_HOST", ""),
+        smtp_port=_int(env, "LIAISON_SMTP_PORT", 587),
+        smtp_username=env.get("LIAISON_SMTP_USERNAME", ""),
+        smtp_password=env.get("LIAISON_SMTP_PASSWORD", ""),
+        smtp_security=env.get("LIAISON_SMTP_SECURITY", "starttls"),
+        smtp_from=env.get("LIAISON_SMTP_FROM", ""),
+        smtp_timeout_s=_float(env, "LIAISON_SMTP_TIMEOUT_S", 10.0),
+        sms_rate_per_s=_float(env, "LIAISON_SMS_RATE_PER_S", 10.0),
+        sms_concurrency=_int(env, "LIAISON_SMS_CONCURRENCY", 10),
+        email_rate_per_s=_float(env, "LIAISON_EMAIL_RATE_PER_S", 5.0),
+        email_concurrency=_int(env, "LIAISON_EMAIL_CONCURRENCY", 5),
+        max_retries=_int(env, "LIAISON_MAX_RETRIES", 8),
+        stale_sending_s=_int(env, "LIAISON_STALE_SENDING_S", 900),
+        min_backoff_ms=_int(env, "LIAISON_MIN_BACKOFF_MS", 15_000),
+        max_backoff_ms=_int(env, "LIAISON_MAX_BACKOFF_MS", 3_600_000),
+        templates_dir=env.get("LIAISON_TEMPLATES_DIR", ""),
+        ops_email=env.get("LIAISON_OPS_EMAIL", ""),
+        log_level=env.get("LIAISON_LOG_LEVEL", "INFO"),
+    )

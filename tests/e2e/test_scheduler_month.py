@@ -1,0 +1,198 @@
+"""Acceptance of issue 5: a month of scheduler ticks on a 2,000-member county ledger, on
+real PostgreSQL and Redis, and a scheduler that was down for two days."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import redis
+from dateutil.rrule import rrulestr
+from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from services.notifier.refreshers import unregister_refresher
+from services.scheduler.due import DueQuery, compute_due
+from services.scheduler.lease import RedisLease
+from services.scheduler.service import LAST_TICK_KEY, SchedulerService
+from shared.db import transaction
+from shared.ledger.recording import record_fact
+from shared.models import DeliveryAttempt, Event, Notification
+from tests.e2e.simulation import (
+    Simulation,
+    local,
+    members_reminded,
+    notifications,
+    reachable_liaisons,
+)
+from tests.integration.planner.ledger import load_synthetic
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+TZ = ZoneInfo("Asia/Shanghai")
+START = date(2026, 11, 30)  # a Monday
+END = date(2026, 12, 31)
+#: every 2 hours on the even hours: 08:00 (morning reminders of 09:00 events), 10:00
+#: (digests set for 09:00), and 22:00 … 06:00 in quiet hours
+STEP = timedelta(hours=2)
+DIGEST_DAYS = [
+    date(2026, 11, 30),
+    date(2026, 12, 1),  # first working day of December (a Tuesday)
+    date(2026, 12, 7),
+    date(2026, 12, 14),
+    date(2026, 12, 21),
+    date(2026, 12, 28),
+]
+
+
+@pytest.fixture
+def simulation(
+    pg_engine: Engine, broker: RedisBroker, redis_client: redis.Redis, outbox: Path
+) -> Simulation:
+    sim = Simulation.start(pg_engine, broker, redis_client, outbox, local(START, 0))
+    yield sim  # type: ignore[misc]
+    sim.stop()
+    unregister_refresher("liaison_digest")
+
+
+def test_a_month_of_ticks_sends_exactly_what_the_policy_calls_for(
+    pg_engine: Engine, simulation: Simulation, tmp_path: Path
+) -> None:
+    load_synthetic(pg_engine, tmp_path / "ledger", members=2000, as_of=START)
+    # Up to Thursday 3 December; then a contact is recorded for a task of Tuesday's digest.
+    simulation.run(local(START, 0), local(date(2026, 12, 3), 12), STEP)
+    tuesday = [
+        n
+        for n in notifications(pg_engine, "liaison_digest")
+        if n.occasion == "digest:2026-12-01" and n.channel == "sms"
+    ]
+    target = next(
+        n
+        for n in tuesday
+        if any(t["rule"] == "monthly_contact" for t in n.data["tasks"]) and len(n.data["tasks"]) > 1
+    )
+    member = next(t["member_id"] for t in target.data["tasks"] if t["rule"] == "monthly_contact")
+    record_fact(
+        pg_engine, "interactions", {"member_id": member, "kind": "wechat", "on": "2026-12-03"}
+    )
+    simulation.run(local(date(2026, 12, 3), 12), local(END, 0), STEP)
+
+    # Each liaison gets exactly the digests the policy calls for: one on each digest day
+    # on which they have open tasks (and an address), never two on one day.
+    reachable = reachable_liaisons(pg_engine)
+    expected = {
+        (t.liaison_id, day)
+        for day in DIGEST_DAYS
+        for t in compute_due(pg_engine, DueQuery(day))
+        if t.liaison_id in reachable
+    }
+    digests = notifications(pg_engine, "liaison_digest")
+    got = {(n.recipient_id, date.fromisoformat(n.occasion.split(":")[1])) for n in digests}
+    assert got == expected
+    per_channel = defaultdict(int)
+    for n in digests:
+        per_channel[(n.recipient_id, n.occasion, n.channel)] += 1
+    assert set(per_channel.values()) == {1}
+    assert all(n.status in ("sent", "cancelled") for n in digests)
+
+    # The contact recorded on 3 December left that task out of the next digest.
+    monday = next(
+        n
+        for n in digests
+        if n.recipient_id == target.recipient_id
+        and n.occasion == "digest:2026-12-07"
+        and n.channel == "sms"
+    )
+    assert monday.status == "sent"
+    assert (member, "monthly_contact") not in {
+        (t["member_id"], t["rule"]) for t in monday.data["tasks"]
+    }
+
+    # Every organization-life event held in the month gives each member two reminders.
+    reminders = notifications(pg_engine, "event_reminder")
+    by_pair: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for n in reminders:
+        occurrence = n.occasion.split("/d")[0]
+        by_pair[(n.recipient_id, occurrence)].add(int(n.data["days_before"]))
+    statuses = Counter((n.status, n.last_error) for n in reminders)
+    assert set(statuses) == {("sent", None)}, statuses
+    expected_pairs = set()
+    with Session(pg_engine) as session:
+        events = session.scalars(select(Event)).all()
+    for event in events:
+        first = event.starts_at.astimezone(TZ).replace(tzinfo=None)
+        window = (datetime(2026, 12, 3, 9), datetime(2026, 12, 30, 23))
+        if event.rrule:
+            starts = rrulestr(event.rrule, dtstart=first).between(*window, inc=True)
+        else:
+            starts = [first] if window[0] <= first <= window[1] else []
+        for s in starts:
+            for m in members_reminded(pg_engine, event.org, s.date()):
+                expected_pairs.add((m, f"{event.event_id}@{s.isoformat(timespec='minutes')}"))
+    assert expected_pairs
+    assert expected_pairs <= set(by_pair)
+    assert all(by_pair[p] == {3, 0} for p in expected_pairs)
+
+    # Nothing was sent in quiet hours.
+    with Session(pg_engine) as session:
+        sent_at = session.scalars(select(DeliveryAttempt.started_at)).all()
+    assert sent_at
+    assert all(8 <= s.astimezone(TZ).hour < 21 for s in sent_at)
+    assert simulation.client.get(LAST_TICK_KEY) is not None
+
+
+def test_a_scheduler_down_for_two_days_sends_the_missed_digest_once_and_no_late_reminder(
+    pg_engine: Engine, simulation: Simulation, tmp_path: Path
+) -> None:
+    load_synthetic(pg_engine, tmp_path / "ledger", members=300, as_of=START)
+    # An event on Sunday 6 December at 10:00, while the scheduler is down.
+    with transaction(pg_engine) as session:
+        org = session.scalars(select(Event.org).limit(1)).one()
+        session.add(
+            Event(
+                event_id="E-SUNDAY",
+                org=org,
+                type="party_lecture",
+                starts_at=local(date(2026, 12, 6), 10),
+                title="党课",
+            )
+        )
+    friday = date(2026, 12, 4)
+    simulation.run(local(friday, 0), local(date(2026, 12, 5), 12), STEP)
+    # Down from Saturday 12:00 to Monday 12:00: Monday's 09:00 digest and Sunday's event
+    # (its morning reminder at 08:00) happened in between.
+    simulation.service.lease.release()  # a stopped scheduler's lease is gone (SIGTERM, or TTL)
+    simulation.service = SchedulerService(
+        engine=pg_engine,
+        broker=simulation.broker,
+        client=simulation.client,
+        lease=RedisLease(simulation.client),
+        clock=simulation.clock,
+    )
+    simulation.run(local(date(2026, 12, 7), 12), local(date(2026, 12, 8), 12), STEP)
+    reachable = reachable_liaisons(pg_engine)
+    expected = {
+        t.liaison_id
+        for t in compute_due(pg_engine, DueQuery(date(2026, 12, 7)))
+        if t.liaison_id in reachable
+    }
+    monday = [
+        n for n in notifications(pg_engine, "liaison_digest") if n.occasion == "digest:2026-12-07"
+    ]
+    assert {n.recipient_id for n in monday} == expected
+    assert len({(n.recipient_id, n.channel) for n in monday}) == len(monday)
+    assert {n.created_at for n in monday} == {local(date(2026, 12, 7), 12)}
+    sunday = [
+        n for n in notifications(pg_engine, "event_reminder") if n.occasion.startswith("E-SUNDAY@")
+    ]
+    assert sunday and {int(n.data["days_before"]) for n in sunday} == {3}
+    with Session(pg_engine) as session:
+        assert (
+            session.scalar(
+                select(Notification.id).where(Notification.occasion.like("E-SUNDAY@%/d0"))
+            )
+            is None
+        )

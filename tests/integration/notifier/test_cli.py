@@ -1,0 +1,87 @@
+"""`liaison deliveries` lists the log masked and filtered; `retry --dead` requeues the dead."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+import redis
+from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+import services.cli as cli
+from services.notifier.broker import NOTIFICATIONS_QUEUE
+from services.notifier.outbox import mark_queued, transition
+from shared.db import transaction
+from shared.models import Notification
+from tests.integration.notifier.conftest import DAYTIME, NotificationFactory
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    cli._register()
+    result = CliRunner().invoke(cli.app, list(args))
+    return result.exit_code, result.stdout
+
+
+def make_dead(engine: Engine, nid: int) -> None:
+    with transaction(engine) as session:
+        mark_queued(session, [nid], now=DAYTIME)
+        transition(session, nid, from_statuses=("queued",), to="sending", now=DAYTIME)
+        transition(
+            session,
+            nid,
+            from_statuses=("sending",),
+            to="dead",
+            now=DAYTIME,
+            last_error="gave up after 9 attempts; last error 503: Twilio 503 for +8613812345678",
+        )
+
+
+def test_deliveries_lists_the_log_filtered_with_recipients_masked(
+    engine: Engine,
+    liaison_env: dict[str, str],
+    make_notification: NotificationFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sms = make_notification()
+    make_notification(channel="email", address="zhang.san@example.com")
+    make_dead(engine, sms)
+
+    code, out = invoke("deliveries", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and len(rows) == 2
+    assert "+8613812345678" not in out and "zhang.san@" not in out
+    assert {r["recipient"] for r in rows} == {"+86 138****5678", "z***@example.com"}
+
+    code, out = invoke("deliveries", "--status", "dead", "--channel", "sms", "--format", "csv")
+    [row] = list(csv.DictReader(io.StringIO(out)))
+    assert row["id"] == str(sms) and "138****5678" in row["last_error"]
+    code, out = invoke("deliveries", "--since", "2026-11-24", "--format", "csv")
+    assert list(csv.DictReader(io.StringIO(out))) == []
+    monkeypatch.setenv("COLUMNS", "250")  # rich's width: a row on one line
+    code, out = invoke("deliveries", "--kind", "political_birthday", "--until", "2026-11-24")
+    assert code == 0 and "z***@example.com" in out
+
+
+def test_retry_dead_requeues_dead_notifications(
+    engine: Engine,
+    liaison_env: dict[str, str],
+    make_notification: NotificationFactory,
+    redis_server_url: str,
+    redis_client: redis.Redis,
+    broker: RedisBroker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIAISON_REDIS_URL", redis_server_url)
+    nid = make_notification()
+    make_dead(engine, nid)
+
+    code, out = invoke("deliveries", "retry", "--dead")
+    assert code == 0 and "requeued 1" in out
+    with Session(engine) as session:
+        n = session.get(Notification, nid)
+        assert n is not None and n.status == "queued"
+    assert broker.do_qsize(NOTIFICATIONS_QUEUE) == 1

@@ -1,0 +1,300 @@
+"""The send_notification actor on a real Redis broker, talking to the loopback Twilio server."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dramatiq
+import redis
+from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from services.notifier.actors import NotifierActors
+from services.notifier.broker import NOTIFICATIONS_QUEUE
+from services.notifier.enqueuing import enqueue
+from services.notifier.refreshers import register_refresher, unregister_refresher
+from services.notifier.runtime import Runtime
+from services.notifier.testing.twilio_server import TwilioTestServer
+from shared.clock import FixedClock
+from shared.models import DeliveryAttempt, Notification, NotificationEvent, OptOut
+from tests.integration.notifier.conftest import PHONE, NotificationFactory
+
+JOIN_TIMEOUT_MS = 20_000
+
+
+def run(broker: RedisBroker, worker: dramatiq.Worker) -> None:
+    broker.join(NOTIFICATIONS_QUEUE, timeout=JOIN_TIMEOUT_MS)
+    worker.join()
+
+
+def state(engine: Engine, notification_id: int) -> tuple[Notification, list[DeliveryAttempt]]:
+    with Session(engine) as session:
+        n = session.get(Notification, notification_id)
+        assert n is not None
+        attempts = list(
+            session.scalars(
+                select(DeliveryAttempt)
+                .where(DeliveryAttempt.notification_id == notification_id)
+                .order_by(DeliveryAttempt.attempt)
+            )
+        )
+        return n, attempts
+
+
+def test_a_notification_goes_out_through_the_twilio_sdk_and_is_logged_as_sent(
+    engine: Engine,
+    broker: RedisBroker,
+    worker: dramatiq.Worker,
+    twilio: TwilioTestServer,
+    runtime: Runtime,
+    make_notification: NotificationFactory,
+) -> None:
+    nid = make_notification()
+    enqueue(engine, broker, [nid], now=runtime.clock.now())
+    run(broker, worker)
+
+    n, attempts = state(engine, nid)
+    [request] = twilio.sent()
+    assert request.form["To"] == PHONE
+    assert request.form["From"] == "+15005550006"
+    assert request.form["StatusCallback"] == "https://liaison.example.org/twilio/status"
+    assert "Wang Fang" in request.form["Body"]
+    assert n.status == "sent" and n.attempts == 1
+    assert n.provider_message_id is not None and n.provider_message_id.startswith("SM")
+    assert [(a.attempt, a.provider, a.outcome) for a in attempts] == [(1, "twilio", "sent")]
+    assert attempts[0].provider_message_id == n.provider_message_id
+
+
+def test_a_permanent_error_is_attempted_exactly_once(
+    engine: Engine,
+    broker: RedisBroker,
+    worker: dramatiq.Worker,
+    twilio: TwilioTestServer,
+    runtime: Runtime,
+    make_notification: NotificationFactory,
+) -> None:
+    twilio.fail_for(PHONE, status=400, code=21211)
+    nid = make_notification()
+    enqueue(engine, broker, [nid], now=runtime.clock.now())
+    run(broker, worker)
+
+    n, attempts = state(engine, nid)
+    assert len(twilio.requests) == 1
+    assert n.status == "failed"
+    assert [(a.outcome, a.error_code) for a in attempts] == [("permanent", "21211")]
+    assert n.last_error is not None and "21211" in n.last_error
+    assert PHONE not in n.last_error and "138****5678" in n.last_error
+
+
+def test_a_transient_error_is_retried_and_then_succeeds_with_both_attempts_logged(
+    engine: Engine,
+    broker: RedisBroker,
+    worker: dramatiq.Worker,
+    twilio: TwilioTestServer,
+    runtime: Runtime,
+    make_notification: NotificationFactory,
+) -> None:
+    twilio.fail_next(status=503, code=None)
+    nid = make_notification()
+    enqueue(engine, broker, [nid], now=runtime.clock.now())
+    run(broker, worker)
+
+    n, attempts = state(engine, nid)
+    assert [r.answered for r in twilio.requests] == [503, 201]
+    assert n.status == "sent" and n.attempts == 2
+    assert [(a.attempt, a.outcome, a.error_code) for a in attempts] == [
+        (1, "transient", "503"),
+        (2, "sent", None),
+    ]
+
+
+def test_a_transient_error_that_outlasts_every_retry_leaves_the_notification_dead(
+    engine: Engine,
+    broker: RedisBroker,
+    worker: dramatiq.Worker,
+    twilio: TwilioTestServer,
+    runtime: Runtime,
+    make_notification: NotificationFactory,
+) -> None:
+    twilio.fail_next(10, status=500)
+    nid = make_notification()
+    enqueue(engine, broker, [nid], now=runtime.clock.now())
+    run(broker, worker)
+
+    n, attempts = state(engine, nid)
+    assert len(twilio.requests) == runtime.max_retries + 1
+    assert n.status == "dead"
+    assert n.last_error is not None and n.last_error.startswith("gave up after 4 attempts")
+    assert [a.outcome for a in attempts] == ["transient"] * 4
+
+
+def test_enqueuing_the_same_notification_twice_sends_it_once(
+    engine: Engine,
+    broker: RedisBroker,
+    worker: dramatiq.Worker,
+    twilio: TwilioTestServer,
+    runtime: Runtime,
+    make_notification: NotificationFactory,
+) -> None:
+    nid = make_notification()
+    now = runtime.clock.now()
+    enqueue(engine, broker, [nid], now=now)
+    # Already queued: enqueued again on purpose, as after a lost message.
+    enqueue(engine, broker, [nid, nid], now=now, from_statuses=("pending", "queued"))
+    run(broker, worker)
+
+    assert len(twilio.sent()) == 1
+    assert state(engine, nid)[0].status == "sent"
+
+
+def test_running_the_actor_twice_for_the_same_id_sends_once(
+    engine: Engine,
+    actors: NotifierActors,
+    twilio: TwilioTestServer,
+    runtime: Runtime,
+    make_notification: NotificationFactory,
+    broker: RedisBroker,
+) -> None:
+    nid = make_notification()
+    enqueue(engine, broker, [nid], now=runtime.clock.now())
+    broker.flush_all()
+    # A redelivery after SIGKILL runs the same message body again.
+    actors.send_notification.fn(nid)
+    actors.send_notification.fn(nid)
+
+    assert len(twilio.requests) == 1
+    n, attempts = state(engine, nid)
+    assert n.status == "sent" and len(attempts) == 1
+
+
+def test_an_opt_out_stops_later_sms_to_that_number(
+    engine: Engine,
+    broker: RedisBroker,
+    worker: dramatiq.Worker,
+    twilio: TwilioTestServer,
+    runtime: Runtime,
+    make_notification: NotificationFactory,
+) -> None:
+    twilio.fail_for(PHONE, status=400, code=21610)
+    first = make_notification()
+    enqueue(engine, broker, [first], now=runtime.clock.now())
+    run(broker, worker)
+    later = make_notification(occasion="birthday:2027-11-23")
+    enqueue(engine, broker, [later], now=runtime.clock.now())
+    run(broker, worker)
+
+    assert len(twilio.requests) == 1
+    assert state(engine, first)[0].status == "failed"
+    n, attempts = state(engine, later)
+    assert n.status == "suppressed" and attempts == []
+    with Session(engine) as session:
+        [opt_out] = session.scalars(select(OptOut))
+    assert (opt_out.address, opt_out.channel, opt_out.source) == (PHONE, "sms", "provider")
+
+
+def test_a_message_in_quiet_hours_is_deferred_and_leaves_at_eight_local(
+    engine: Engine,
+    broker: RedisBroker,
+    worker: dramatiq.Worker,
+    twilio: TwilioTestServer,
+    runtime: Runtime,
+    make_notification: NotificationFactory,
+    clock: FixedClock,
+    redis_client: redis.Redis,
+    actors: NotifierActors,
+) -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    clock.instant = datetime(2026, 11, 23, 22, 30, tzinfo=shanghai).astimezone(UTC)
+    eight = datetime(2026, 11, 24, 8, 0, tzinfo=shanghai)
+    nid = make_notification()
+    # A worker of its own: the deferred message waits in its memory until the ETA, which
+    # would make `worker.join()` wait ten hours; this one is stopped before moving on.
+    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=50)
+    worker.start()
+    enqueue(engine, broker, [nid], now=clock.now())
+    # The first run defers; the message it leaves waits on the delay queue.
+    deadline = datetime.now(UTC) + timedelta(seconds=10)
+    while state(engine, nid)[0].status != "deferred" and datetime.now(UTC) < deadline:
+        time.sleep(0.05)
+
+    n, _ = state(engine, nid)
+    assert n.status == "deferred" and n.not_before == eight
+    assert twilio.requests == []
+    [raw] = redis_client.hvals(f"{broker.namespace}:{NOTIFICATIONS_QUEUE}.DQ.msgs")
+    eta_ms = dramatiq.Message.decode(raw).options["eta"]
+    delay_s = eta_ms / 1000 - datetime.now(UTC).timestamp()
+    assert abs(delay_s - (eight - clock.now()).total_seconds()) < 5
+
+    worker.stop()
+    # At 07:59 a run (an early redelivery) defers again; at 08:00 it leaves.
+    broker.flush_all()
+    clock.instant = eight.astimezone(UTC) - timedelta(minutes=1)
+    actors.send_notification.fn(nid)
+    assert twilio.requests == [] and state(engine, nid)[0].status == "deferred"
+    broker.flush_all()
+    clock.instant = eight.astimezone(UTC)
+    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=50)
+    worker.start()
+    try:
+        enqueue(engine, broker, [nid], now=clock.now(), from_statuses=("deferred",))
+        run(broker, worker)
+    finally:
+        worker.stop()
+
+    n, attempts = state(engine, nid)
+    assert n.status == "sent" and len(twilio.sent()) == 1
+    assert attempts[0].started_at.astimezone(shanghai) == eight
+    with Session(engine) as session:
+        history = list(
+            session.scalars(
+                select(NotificationEvent.status)
+                .where(NotificationEvent.notification_id == nid)
+                .order_by(NotificationEvent.id)
+            )
+        )
+    assert history[:3] == ["pending", "queued", "deferred"] and history[-2:] == ["sending", "sent"]
+
+
+def test_a_refresher_returning_none_cancels_the_notification(
+    engine: Engine,
+    broker: RedisBroker,
+    worker: dramatiq.Worker,
+    twilio: TwilioTestServer,
+    runtime: Runtime,
+    make_notification: NotificationFactory,
+) -> None:
+    register_refresher("political_birthday", lambda session, n: None)
+    try:
+        nid = make_notification()
+        enqueue(engine, broker, [nid], now=runtime.clock.now())
+        run(broker, worker)
+    finally:
+        unregister_refresher("political_birthday")
+
+    assert twilio.requests == []
+    assert state(engine, nid)[0].status == "cancelled"
+
+
+def test_a_refresher_returning_data_is_what_gets_rendered_and_kept(
+    engine: Engine,
+    broker: RedisBroker,
+    worker: dramatiq.Worker,
+    twilio: TwilioTestServer,
+    runtime: Runtime,
+    make_notification: NotificationFactory,
+) -> None:
+    fresh = {"member_name": "Li Lei", "years": 30, "org_name": "Hongqi Branch"}
+    register_refresher("political_birthday", lambda session, n: fresh)
+    try:
+        nid = make_notification()
+        enqueue(engine, broker, [nid], now=runtime.clock.now())
+        run(broker, worker)
+    finally:
+        unregister_refresher("political_birthday")
+
+    [request] = twilio.sent()
+    assert "Li Lei" in request.form["Body"] and "Wang Fang" not in request.form["Body"]
+    assert state(engine, nid)[0].data == fresh

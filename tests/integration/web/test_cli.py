@@ -1,0 +1,69 @@
+"""`liaison token create|revoke` and `liaison status` on both databases."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from services import cli
+from services.web.tokens import authenticate, hash_token
+from shared.models import ApiToken
+
+
+def run(*args: str) -> tuple[int, str]:
+    cli._register()
+    result = CliRunner().invoke(cli.app, list(args))
+    return result.exit_code, result.output
+
+
+def test_a_token_is_printed_once_stored_hashed_and_revocable(
+    liaison_env: dict[str, str], ledger: Engine
+) -> None:
+    code, out = run("token", "create", "--role", "org_manager", "--org", "A")
+    assert code == 0, out
+    token = out.strip().splitlines()[-1]
+    principal = authenticate(ledger, token)
+    assert principal is not None and (principal.role, principal.org) == ("org_manager", "A")
+    with Session(ledger) as s:
+        stored = s.scalars(select(ApiToken.token_hash)).all()
+    assert stored == [hash_token(token)] and token not in stored
+    code, out = run("token", "revoke", str(principal.token_id))
+    assert code == 0 and authenticate(ledger, token) is None
+    code, _ = run("token", "revoke", str(principal.token_id))
+    assert code != 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--role", "org_manager"),
+        ("--role", "liaison", "--org", "A"),
+        ("--role", "root"),
+        ("--role", "org_manager", "--org", "NOWHERE"),
+    ],
+)
+def test_a_token_with_a_mismatched_scope_is_refused(
+    liaison_env: dict[str, str], ledger: Engine, args: tuple[str, ...]
+) -> None:
+    code, _ = run("token", "create", *args)
+    assert code != 0
+    with Session(ledger) as s:
+        assert s.scalars(select(ApiToken)).all() == []
+
+
+def test_status_prints_the_queues_scheduler_and_alerts(
+    liaison_env: dict[str, str],
+    ledger: Engine,
+    redis_server_url: str,
+    redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIAISON_REDIS_URL", redis_server_url)
+    redis_client.zadd("liaison:notifications.XQ", {"x": 1})
+    code, out = run("status")
+    assert code == 0, out
+    assert "notifications" in out and "NOT TICKING" in out
+    assert "ALERT the scheduler last ticked never" in out

@@ -1,0 +1,152 @@
+"""Queues, dead letters, metrics, readiness and alerts against the real Redis broker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import redis
+from dramatiq import Message
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
+
+from services.notifier.enqueuing import notification_message
+from services.web.alert_loop import check_alerts
+from services.web.ops import requeue
+from shared.clock import FixedClock
+from shared.db import transaction
+from shared.models import Notification
+from tests.integration.web.conftest import Tokens, bearer
+from tests.integration.web.ledger import send_digest
+
+NS = "liaison"
+
+
+def dead_letter(client: TestClient, notification_id: int, reason: str) -> None:
+    """Put a send_notification message on the dead-letter queue as dramatiq's nack does."""
+    ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    message = notification_message(notification_id).copy(
+        options={"redis_message_id": "dead-1", "traceback": f"Traceback...\n{reason}"}
+    )
+    r: redis.Redis = ctx.redis
+    r.zadd(f"{NS}:notifications.XQ", {"dead-1": 1_700_000_000_000})
+    r.hset(f"{NS}:notifications.XQ.msgs", "dead-1", message.encode())
+
+
+def make_dead(engine: Engine) -> int:
+    send_digest(engine, "LA")
+    with transaction(engine) as s:
+        s.execute(update(Notification).values(status="dead", last_error="SMTP 451 try later"))
+    return 1
+
+
+def queue(client: TestClient, token: str) -> dict[str, object]:
+    rows = client.get("/api/v1/queues", headers=bearer(token)).json()
+    return next(q for q in rows if q["name"] == "notifications")
+
+
+def test_a_dead_letter_is_listed_with_its_reason_and_requeued(
+    client: TestClient, tokens: Tokens, ledger: Engine
+) -> None:
+    nid = make_dead(ledger)
+    dead_letter(client, nid, "OperationalError: database is locked")
+    assert queue(client, tokens.ops)["dead"] == 1 and queue(client, tokens.ops)["waiting"] == 0
+    letters = client.get("/api/v1/dead-letters", headers=bearer(tokens.ops)).json()
+    assert len(letters) == 1
+    letter = letters[0]
+    assert letter["reason"] == "OperationalError: database is locked"
+    assert letter["recipient"] == "+86 138****0001"
+    response = client.post(
+        "/api/v1/dead-letters/requeue",
+        json={"source": letter["source"], "ref": letter["ref"]},
+        headers=bearer(tokens.ops),
+    )
+    assert response.json() == {"requeued": True}
+    figures = queue(client, tokens.ops)
+    assert (figures["dead"], figures["waiting"]) == (0, 1)
+    with transaction(ledger) as s:
+        assert s.get(Notification, nid).status == "queued"  # type: ignore[union-attr]
+    again = client.post(
+        "/api/v1/dead-letters/requeue",
+        json={"source": letter["source"], "ref": letter["ref"]},
+        headers=bearer(tokens.ops),
+    )
+    assert again.json() == {"requeued": False}
+
+
+def test_a_notification_dead_in_the_outbox_is_listed_and_requeued(
+    client: TestClient, tokens: Tokens, ledger: Engine
+) -> None:
+    nid = make_dead(ledger)
+    letters = client.get("/api/v1/dead-letters", headers=bearer(tokens.admin)).json()
+    assert [(d["source"], d["ref"], d["reason"]) for d in letters] == [
+        ("outbox", str(nid), "SMTP 451 try later")
+    ]
+    client.post(
+        "/api/v1/dead-letters/requeue",
+        json={"source": "outbox", "ref": str(nid)},
+        headers=bearer(tokens.admin),
+    )
+    assert queue(client, tokens.admin)["waiting"] == 1
+    assert client.get("/api/v1/dead-letters", headers=bearer(tokens.admin)).json() == []
+
+
+def test_metrics_show_queue_depth_oldest_age_notifications_and_latency(
+    client: TestClient, ledger: Engine, clock: FixedClock
+) -> None:
+    send_digest(ledger, "LA")
+    ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    message = Message(
+        queue_name="notifications",
+        actor_name="send_notification",
+        args=(1,),
+        kwargs={},
+        options={},
+        message_timestamp=int((clock.now() - timedelta(seconds=90)).timestamp() * 1000),
+    )
+    ctx.broker.enqueue(message)
+    text = client.get("/metrics").text
+    assert 'liaison_queue_messages{queue="notifications"} 1.0' in text
+    assert 'liaison_queue_oldest_message_age_seconds{queue="notifications"} 90.0' in text
+    assert 'liaison_notifications{channel="sms",kind="liaison_digest",status="sent"} 1.0' in text
+    assert "liaison_scheduler_last_tick_timestamp_seconds 0.0" in text
+
+
+def test_readyz_names_the_scheduler_until_it_ticks(
+    client: TestClient, redis_client: redis.Redis, clock: FixedClock
+) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.json()["missing"] == ["scheduler"]
+    redis_client.set("liaison:scheduler:last_tick", str(clock.now().timestamp() - 30))
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["scheduler"]["tick_age_s"] == 30.0
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_each_alert_is_mailed_once_per_incident(
+    client: TestClient, ledger: Engine, redis_client: redis.Redis, clock: FixedClock
+) -> None:
+    ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    mails: list[str] = []
+
+    def mailer(subject: str, text: str) -> None:
+        mails.append(subject)
+
+    redis_client.set("liaison:scheduler:last_tick", str(clock.now().timestamp()))
+    check_alerts(ctx, mailer)
+    assert mails == []
+    nid = make_dead(ledger)
+    dead_letter(client, nid, "boom")
+    check_alerts(ctx, mailer)
+    check_alerts(ctx, mailer)
+    assert mails == ["[liaison] dead letters grew from 0 to 1"]
+    clock.advance(timedelta(minutes=10))  # the scheduler stopped ticking
+    check_alerts(ctx, mailer)
+    check_alerts(ctx, mailer)
+    assert len(mails) == 2 and "scheduler last ticked 600 s ago" in mails[1]
+    # Requeued: the dead-letter incident ends; a new dead letter is a new incident.
+    assert requeue(ctx, "broker", "notifications/dead-1")
+    check_alerts(ctx, mailer)
+    dead_letter(client, nid, "boom again")
+    check_alerts(ctx, mailer)
+    assert mails[2] == "[liaison] dead letters grew from 0 to 1"
