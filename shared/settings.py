@@ -70,6 +70,8 @@ class Settings:
     stale_sending_s: int = 900
     min_backoff_ms: int = 15_000
     max_backoff_ms: int = 3_600_000
+    #: LIAISON_REQUEUE_INTERVAL_S: how often each worker returns a dead worker's messages
+    requeue_interval_s: float = 15.0
     templates_dir: str = ""  #: LIAISON_TEMPLATES_DIR: operator overrides, rendered sandboxed
     ops_email: str = ""
     log_level: str = "INFO"
@@ -124,6 +126,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         stale_sending_s=_int(env, "LIAISON_STALE_SENDING_S", 900),
         min_backoff_ms=_int(env, "LIAISON_MIN_BACKOFF_MS", 15_000),
         max_backoff_ms=_int(env, "LIAISON_MAX_BACKOFF_MS", 3_600_000),
+        requeue_interval_s=_float(env, "LIAISON_REQUEUE_INTERVAL_S", 15.0),
         templates_dir=env.get("LIAISON_TEMPLATES_DIR", ""),
         ops_email=env.get("LIAISON_OPS_EMAIL", ""),
         log_level=env.get("LIAISON_LOG_LEVEL", "INFO"),

@@ -19,6 +19,7 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 
+from services.notifier.recovery import RequeueLostMessages
 from shared.settings import Settings
 
 NAMESPACE = "liaison"  #: prefix of every dramatiq key in Redis
@@ -39,6 +40,9 @@ def notifier_middleware(settings: Settings) -> list[Middleware]:
             max_backoff=settings.max_backoff_ms,
         ),
         CurrentMessage(),
+        RequeueLostMessages(
+            (NOTIFICATIONS_QUEUE,), interval_s=settings.requeue_interval_s
+        ),
     ]
 
 
