@@ -137,6 +137,10 @@ def reminder_drafts(conn: Connection, ctx: PlanningContext, unit: ReminderUnit) 
     seen: set[str] = set()
     drafts: list[Draft] = []
     org_name = ctx.tree.names.get(occ.org, occ.org)
+    # The reminder is named by its offset (d3, d0), but a late one (a scheduler that was
+    # down) must say how far off the event really is, not "in 3 days" on the day before.
+    today = ctx.now.astimezone(ZoneInfo(ctx.timezone(occ.org))).date()
+    days_left = max(0, min(unit.days_before, (day - today).days))
     for row in members_of(conn, [occ.org], day):
         member_id = row.member_id  # type: ignore[attr-defined]
         if member_id in seen:
@@ -153,6 +157,7 @@ def reminder_drafts(conn: Connection, ctx: PlanningContext, unit: ReminderUnit) 
             "online_url": occ.online_url,
             "org_name": org_name,
             "days_before": unit.days_before,
+            "days_left": days_left,
         }
         occasion = f"{occ.event_id}@{unit.occasion}"
         drafts.extend(drafts_for(member_recipient(row, tz), KIND, occasion, data))

@@ -131,3 +131,32 @@ def test_the_refresher_leaves_out_a_task_resolved_since_planning_and_cancels_an_
         assert [t["number"] for t in fresh["tasks"]] == list(range(1, len(left) + 1))
     finally:
         unregister_refresher("liaison_digest")
+
+
+def test_a_reminder_planned_late_says_how_many_days_are_really_left(ledger: Engine) -> None:
+    # Find an event whose three-days-before reminder falls in the fortnight after AS_OF.
+    reminder = None
+    for offset in range(14):
+        report = plan(ledger, at(AS_OF + timedelta(days=offset), 10), dry_run=True)
+        reminder = next(
+            (
+                d
+                for d in report.drafts
+                if d.kind == "event_reminder" and d.data["days_before"] == 3
+            ),
+            None,
+        )
+        if reminder is not None:
+            break
+    assert reminder is not None, "the synthetic ledger has no event in the fortnight"
+    assert reminder.data["days_left"] == 3
+    event_day = date.fromisoformat(reminder.data["starts_at_local"][:10])
+    # A scheduler that was down until the day before the event: the same reminder, late.
+    late = plan(ledger, at(event_day - timedelta(days=1), 10), dry_run=True)
+    same = [
+        d
+        for d in late.drafts
+        if d.kind == "event_reminder" and d.data["event_id"] == reminder.data["event_id"]
+    ]
+    assert same and {d.data["days_before"] for d in same} == {3}
+    assert {d.data["days_left"] for d in same} == {1}

@@ -150,6 +150,17 @@ def test_an_event_on_the_day_says_today() -> None:
     )
 
 
+def test_a_late_reminder_says_how_far_off_the_event_really_is() -> None:
+    # The three-days-before reminder sent the day before (a scheduler back from a stop).
+    data = {**sample("event_reminder"), "days_before": 3, "days_left": 1}
+    zh = render_message("event_reminder", "email", "zh-CN", data)
+    en = render_message("event_reminder", "email", "en", data)
+    assert "明天" in render_message("event_reminder", "sms", "zh-CN", data).text
+    assert "3天后" not in zh.text and "明天" in zh.text and zh.html and "明天" in zh.html
+    assert "tomorrow" in en.text and "in 3 days" not in en.text
+    assert en.subject and en.subject.startswith("Tomorrow")
+
+
 def test_rules_are_shown_by_their_label_in_each_locale() -> None:
     data = sample("liaison_digest")
     zh = render_message("liaison_digest", "sms", "zh-CN", data).text
