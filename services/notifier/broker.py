@@ -40,9 +40,7 @@ def notifier_middleware(settings: Settings) -> list[Middleware]:
             max_backoff=settings.max_backoff_ms,
         ),
         CurrentMessage(),
-        RequeueLostMessages(
-            (NOTIFICATIONS_QUEUE,), interval_s=settings.requeue_interval_s
-        ),
+        RequeueLostMessages((NOTIFICATIONS_QUEUE,), interval_s=settings.requeue_interval_s),
     ]
 
 

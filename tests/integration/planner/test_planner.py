@@ -139,11 +139,7 @@ def test_a_reminder_planned_late_says_how_many_days_are_really_left(ledger: Engi
     for offset in range(14):
         report = plan(ledger, at(AS_OF + timedelta(days=offset), 10), dry_run=True)
         reminder = next(
-            (
-                d
-                for d in report.drafts
-                if d.kind == "event_reminder" and d.data["days_before"] == 3
-            ),
+            (d for d in report.drafts if d.kind == "event_reminder" and d.data["days_before"] == 3),
             None,
         )
         if reminder is not None:
