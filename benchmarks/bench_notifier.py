@@ -1,7 +1,7 @@
 """Notifier throughput and pacing, on real servers.
 
     .venv/bin/python benchmarks/bench_notifier.py [--count 10000] [--threads 16]
-        [--rate 50 --rate-seconds 60]
+        [--rate 50 --rate-seconds 60] [--namespace liaison-bench]
 
 1. Enqueue: `send()` one message at a time versus the pipelined batch path.
 2. Throughput: a do-nothing dramatiq actor versus `send_notification` driving N
@@ -11,7 +11,7 @@
    window over `--rate-seconds`.
 
 Needs PostgreSQL (LIAISON_BENCH_POSTGRES_URL, default the local `test` server; a database
-`liaison_bench` is created afresh) and Redis (LIAISON_BENCH_REDIS_URL, default db 15 of
+`liaison_bench_notifier` is created afresh) and Redis (LIAISON_BENCH_REDIS_URL, default db 15 of
 the local server, flushed).
 """
 
@@ -51,13 +51,18 @@ REDIS = os.environ.get("LIAISON_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 NOOP_QUEUE = "bench_noop"
 
 
+#: the benchmark's own database, dropped and created at each run; never the import
+#: benchmark's `liaison_bench`, which a 1,000,000-member load may be filling at the time
+DATABASE = "liaison_bench_notifier"
+
+
 def fresh_database() -> Any:
     admin = make_engine(POSTGRES, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "liaison_bench" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "liaison_bench"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{DATABASE}"'))
     admin.dispose()
-    engine = make_engine(POSTGRES.rsplit("/", 1)[0] + "/liaison_bench", pool_size=20)
+    engine = make_engine(POSTGRES.rsplit("/", 1)[0] + "/" + DATABASE, pool_size=20)
     upgrade(engine)
     return engine
 
@@ -97,13 +102,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--rate-seconds", type=int, default=60)
+    parser.add_argument(
+        "--namespace",
+        default="liaison-bench",
+        help="dramatiq's key prefix; `liaison` lets a `liaison serve` on the same Redis"
+        " database show the benchmark's queues on /metrics",
+    )
     args = parser.parse_args()
 
     client = redis.Redis.from_url(REDIS)
     client.flushdb()
     engine = fresh_database()
     settings = load_settings({"LIAISON_MIN_BACKOFF_MS": "100", "LIAISON_MAX_BACKOFF_MS": "1000"})
-    broker = build_broker(REDIS, settings, namespace="liaison-bench")
+    broker = build_broker(REDIS, settings, namespace=args.namespace)
 
     twilio = TwilioTestServer().start()
     sender = TwilioSmsSender(
