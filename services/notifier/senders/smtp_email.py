@@ -60,10 +60,14 @@ class SmtpEmailSender:
         email = self.build(message)
         who = mask_email(message.to)
         try:
-            with self._connect() as smtp:
+            smtp = self._connect()
+            try:
                 if self.username:
                     smtp.login(self.username, self.password)
                 smtp.send_message(email)
+            except BaseException:
+                smtp.close()
+                raise
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             raise _by_code(code, f"recipient {who} refused: {_reply(reply)}") from exc
@@ -85,6 +89,10 @@ class SmtpEmailSender:
             raise TransientDeliveryError(
                 f"cannot reach the SMTP server: {type(exc).__name__}", code="connection"
             ) from exc
+        # The server has accepted the message: whatever QUIT answers (a 421 from a server
+        # shutting down, a dropped connection) must not turn it into a retry, which would
+        # send it twice. `with smtplib.SMTP(...)` would raise on such a QUIT.
+        _quit_quietly(smtp)
         return SendResult(provider=self.provider, provider_message_id=str(email["Message-ID"]))
 
     def _connect(self) -> smtplib.SMTP:
@@ -100,6 +108,13 @@ class SmtpEmailSender:
                 smtp.close()
                 raise
         return smtp
+
+
+def _quit_quietly(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def _reply(raw: bytes | str) -> str:

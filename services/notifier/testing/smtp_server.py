@@ -3,6 +3,10 @@
 It can be told to answer the next messages with an SMTP error (`fail_next("451 4.3.0 try
 later")`) or to refuse a recipient (`refuse("x@example.com", "550 5.1.1 no such user")`).
 aiosmtpd's `Controller` cannot take port 0, so a free port is found first.
+
+It can be stopped and started again on the same port (an SMTP server that goes away and
+comes back, for the fault drills): while stopped, connections are refused; what it
+received before is kept. A stop drops the sessions in progress, as a crashed server does.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import MISSING
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -38,7 +43,13 @@ class _Handler:
     messages: list[ReceivedMail] = field(default_factory=list)
     failures: deque[str] = field(default_factory=deque)
     refusals: dict[str, str] = field(default_factory=dict)
+    quit_reply: str | None = None  #: what QUIT answers instead of "221 Bye"
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> Any:
+        with self.lock:
+            reply = self.quit_reply
+        return reply if reply is not None else MISSING
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -61,13 +72,20 @@ class _Handler:
 
 
 class SmtpTestServer:
-    """Start with `with SmtpTestServer() as smtp:`; send to `smtp.host`:`smtp.port`."""
+    """Start with `with SmtpTestServer() as smtp:`; send to `smtp.host`:`smtp.port`.
+
+    `stop()` then `start()` takes it down and brings it back on the same port.
+    """
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
         self.port = free_port(host)
         self._handler = _Handler()
-        self._controller = Controller(self._handler, hostname=host, port=self.port)
+        self._controller: Controller | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._controller is not None
 
     @property
     def messages(self) -> list[ReceivedMail]:
@@ -79,17 +97,30 @@ class SmtpTestServer:
         with self._handler.lock:
             self._handler.failures.extend([reply] * count)
 
+    def answer_quit_with(self, reply: str | None) -> None:
+        """Answer QUIT with `reply` (e.g. "421 shutting down"); None restores "221 Bye"."""
+        with self._handler.lock:
+            self._handler.quit_reply = reply
+
     def refuse(self, address: str, reply: str) -> None:
         """Answer RCPT TO `address` with `reply` (e.g. "550 5.1.1 no such user")."""
         with self._handler.lock:
             self._handler.refusals[address] = reply
 
     def start(self) -> SmtpTestServer:
-        self._controller.start()
+        """Listen on `port` (again, after a stop); the recorded messages are kept."""
+        if self._controller is None:
+            # A Controller closes its event loop when stopped: each start needs a new one.
+            controller = Controller(self._handler, hostname=self.host, port=self.port)
+            controller.start()
+            self._controller = controller
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        """Stop listening and drop the sessions in progress; stopping twice is harmless."""
+        if self._controller is not None:
+            controller, self._controller = self._controller, None
+            controller.stop()
 
     def __enter__(self) -> SmtpTestServer:
         return self.start()

@@ -2,14 +2,17 @@
 
 It answers `POST /2010-04-01/Accounts/{sid}/Messages.json` as Twilio does: 201 with a
 message resource, or an error body `{"code", "message", "more_info", "status"}`. Behaviour
-is scripted per request (`fail_next`), per destination number (`fail_for`) or for all
-(`delay_s`), and every request is recorded. The real twilio SDK talks to it unchanged.
+is scripted per request (`fail_next`), per destination number (`fail_for`), for a random
+share of requests over a time window (`fail_randomly`, seeded, for the fault drills) or
+for all (`delay_s`), and every request is recorded. The real twilio SDK talks to it
+unchanged.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import random
 import threading
 import time
 import uuid
@@ -28,6 +31,7 @@ TEST_AUTH_TOKEN = "test-auth-token"  # noqa: S105 - a loopback test server's own
 ERROR_MESSAGES = {
     20003: "Authenticate",
     20429: "Too Many Requests",
+    20500: "An internal server error has occurred",
     21211: "The 'To' number is not a valid phone number.",
     21610: "Attempt to send to unsubscribed recipient",
     21614: "'To' number is not a valid mobile number",
@@ -43,6 +47,32 @@ class Behaviour:
     message: str | None = None
     retry_after_s: int | None = None
     delay_s: float = 0.0
+
+
+@dataclass
+class _RandomFaults:
+    """A share of requests refused, drawn from a seeded generator, for a while."""
+
+    rate_429: float
+    rate_500: float
+    retry_after_s: int | None
+    for_s: float | None
+    rng: random.Random
+    ends_at: float | None = None  #: time.monotonic(); set by the first request drawn
+
+    def draw(self, now: float) -> Behaviour | None:
+        """The fault for a request arriving at `now`, or None to answer it as usual."""
+        if self.for_s is not None:
+            if self.ends_at is None:
+                self.ends_at = now + self.for_s
+            if now >= self.ends_at:
+                return None
+        roll = self.rng.random()
+        if roll < self.rate_429:
+            return Behaviour(status=429, code=20429, retry_after_s=self.retry_after_s)
+        if roll < self.rate_429 + self.rate_500:
+            return Behaviour(status=500, code=20500)
+        return None
 
 
 @dataclass(frozen=True)
@@ -64,6 +94,7 @@ class TwilioTestServer:
     requests: list[RecordedRequest] = field(default_factory=list)
     _script: deque[Behaviour] = field(default_factory=deque)
     _per_number: dict[str, Behaviour] = field(default_factory=dict)
+    _random: _RandomFaults | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -79,17 +110,55 @@ class TwilioTestServer:
         with self._lock:
             self._per_number[number] = Behaviour(**behaviour)
 
+    def fail_randomly(
+        self,
+        *,
+        rate_429: float = 0.0,
+        rate_500: float = 0.0,
+        seed: int = 0,
+        retry_after_s: int | None = 1,
+        for_s: float | None = None,
+    ) -> None:
+        """Refuse a random share of requests, as a provider under strain does.
+
+        Each request draws once from `random.Random(seed)`: with probability `rate_429`
+        it is answered 429 (Twilio 20429, `Retry-After: retry_after_s` unless None),
+        with probability `rate_500` 500 (Twilio 20500), otherwise as it would be without
+        this. With `for_s`, the faults end `for_s` seconds after the first request that
+        draws, so a client's start-up time does not shorten the outage; without it they
+        last until `stop_failing` or `reset`. `fail_next` scripts still come first.
+        The sequence of answers is fixed by the seed; which request gets which is up to
+        the order the clients' requests arrive in.
+        """
+        if rate_429 < 0 or rate_500 < 0 or rate_429 + rate_500 > 1:
+            raise ValueError("rates must be non-negative and add up to at most 1")
+        with self._lock:
+            # Reproducible faults, not secrets: a seeded generator is the point.
+            rng = random.Random(seed)  # noqa: S311
+            self._random = _RandomFaults(rate_429, rate_500, retry_after_s, for_s, rng)
+
+    def stop_failing(self) -> None:
+        """End `fail_randomly`'s faults now."""
+        with self._lock:
+            self._random = None
+
     def reset(self) -> None:
         with self._lock:
             self._script.clear()
             self._per_number.clear()
+            self._random = None
             self.requests.clear()
             self.delay_s = 0.0
 
     def sent(self) -> list[RecordedRequest]:
-        """The requests answered with success."""
+        """The requests answered with success: the messages the provider accepted."""
         with self._lock:
             return [r for r in self.requests if r.answered == 201]
+
+    def refused(self) -> list[RecordedRequest]:
+        """The requests answered with an error: nothing was accepted for them."""
+        with self._lock:
+            return [r for r in self.requests if r.answered != 201]
 
     # -- lifecycle ---------------------------------------------------------------------
     @property
@@ -124,6 +193,10 @@ class TwilioTestServer:
         with self._lock:
             if self._script:
                 return self._script.popleft()
+            if self._random is not None:
+                fault = self._random.draw(time.monotonic())
+                if fault is not None:
+                    return fault
             return self._per_number.get(to, Behaviour())
 
     def _answer(

@@ -126,6 +126,17 @@ def test_smtp_4xx_is_transient_and_5xx_permanent(smtp: SmtpTestServer) -> None:
     assert "zhang.san" not in str(permanent.value)
 
 
+def test_a_message_accepted_before_a_failing_quit_counts_as_sent_and_is_not_retried(
+    smtp: SmtpTestServer,
+) -> None:
+    # A server going down answers QUIT with 421 after it took the message: retrying would
+    # send the message twice.
+    smtp.answer_quit_with("421 4.3.2 shutting down")
+    result = smtp_sender(smtp).send(EMAIL)
+    [mail] = smtp.messages
+    assert mail.message["Message-ID"] == result.provider_message_id
+
+
 def test_a_refused_recipient_is_permanent(smtp: SmtpTestServer) -> None:
     smtp.refuse("zhang.san@example.com", "550 5.1.1 no such user")
     with pytest.raises(PermanentDeliveryError) as caught:
