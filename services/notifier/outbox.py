@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,10 @@ CLAIMABLE_STATUSES = ("queued", "deferred")
 CALLBACK_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "failed"}
 #: statuses a status callback may move on from (sending: the callback beat our commit)
 CALLBACK_FROM_STATUSES = ("sending", "sent")
+#: statuses whose row waits for a broker message (a lost message leaves it waiting forever)
+WAITING_STATUSES = ("queued", "deferred")
+#: the dead letter's reason when a claim outlived any run that could still finish it
+LOST_WHILE_SENDING = "a worker was lost while sending; whether the provider took it is unknown"
 
 
 class CreatedNotification(NamedTuple):
@@ -55,6 +59,25 @@ def idempotency_key(
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class NewNotification:
+    """What a notification is made of before it has a row."""
+
+    kind: str
+    channel: str
+    recipient_type: str
+    recipient_id: str
+    address: str
+    locale: str
+    timezone: str
+    data: Mapping[str, Any]
+    occasion: str
+
+
+#: rows per INSERT: 1,000 × 14 columns stays under SQLite's 32,766 bound parameters
+CREATE_CHUNK = 1_000
+
+
 def create_notification(
     session: Session,
     *,
@@ -70,45 +93,98 @@ def create_notification(
     now: datetime,
 ) -> CreatedNotification:
     """Add a pending notification unless the same one exists; say which id holds it."""
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}")
-    if recipient_type not in RECIPIENT_TYPES:
-        raise ValueError(f"unknown recipient type {recipient_type!r}")
-    key = idempotency_key(kind, recipient_type, recipient_id, occasion, channel)
-    values = {
-        "kind": kind,
-        "channel": channel,
-        "recipient_type": recipient_type,
-        "recipient_id": recipient_id,
-        "address": address,
-        "locale": locale,
-        "timezone": timezone,
-        "data": dict(data),
-        "occasion": occasion,
-        "idempotency_key": key,
-        "status": "pending",
-        "attempts": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
+    new = NewNotification(
+        kind, channel, recipient_type, recipient_id, address, locale, timezone, data, occasion
+    )
+    [made] = create_notifications(session, [new], now=now)
+    return made
+
+
+def create_notifications(
+    session: Session, notifications: Iterable[NewNotification], *, now: datetime
+) -> list[CreatedNotification]:
+    """Add pending notifications, skipping those whose idempotency key exists (in the
+    database or earlier in `notifications`); say, in order, which id holds each.
+
+    A planning run creates hundreds of thousands: one multi-row `INSERT … ON CONFLICT DO
+    NOTHING RETURNING` per chunk instead of two round trips per notification.
+    """
+    made: list[CreatedNotification] = []
+    chunk: list[NewNotification] = []
+    for n in notifications:
+        chunk.append(n)
+        if len(chunk) == CREATE_CHUNK:
+            made.extend(_create_chunk(session, chunk, now))
+            chunk = []
+    if chunk:
+        made.extend(_create_chunk(session, chunk, now))
+    return made
+
+
+def _create_chunk(
+    session: Session, chunk: list[NewNotification], now: datetime
+) -> list[CreatedNotification]:
+    keys = []
+    rows: dict[str, dict[str, Any]] = {}
+    for n in chunk:
+        if n.channel not in CHANNELS:
+            raise ValueError(f"unknown channel {n.channel!r}")
+        if n.recipient_type not in RECIPIENT_TYPES:
+            raise ValueError(f"unknown recipient type {n.recipient_type!r}")
+        key = idempotency_key(n.kind, n.recipient_type, n.recipient_id, n.occasion, n.channel)
+        keys.append(key)
+        # A key repeated in the chunk is the same notification: the first one stands.
+        rows.setdefault(
+            key,
+            {
+                "kind": n.kind,
+                "channel": n.channel,
+                "recipient_type": n.recipient_type,
+                "recipient_id": n.recipient_id,
+                "address": n.address,
+                "locale": n.locale,
+                "timezone": n.timezone,
+                "data": dict(n.data),
+                "occasion": n.occasion,
+                "idempotency_key": key,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(Notification).values(values)
+        stmt: Any = postgresql.insert(Notification).values(list(rows.values()))
     elif dialect == "sqlite":
-        stmt = sqlite.insert(Notification).values(values)
+        stmt = sqlite.insert(Notification).values(list(rows.values()))
     else:  # pragma: no cover - liaison runs on these two only
         raise NotImplementedError(dialect)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
-    new_id = session.execute(stmt.returning(Notification.id)).scalar_one_or_none()
-    if new_id is None:
-        existing = session.execute(
-            select(Notification.id).where(Notification.idempotency_key == key)
-        ).scalar_one()
-        return CreatedNotification(existing, False)
-    session.execute(
-        insert(NotificationEvent).values(notification_id=new_id, status="pending", at=now)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+        Notification.id, Notification.idempotency_key
     )
-    return CreatedNotification(new_id, True)
+    created = {key: int(i) for i, key in session.execute(stmt)}
+    if created:
+        session.execute(
+            insert(NotificationEvent),
+            [{"notification_id": i, "status": "pending", "at": now} for i in created.values()],
+        )
+    ids = dict(created)
+    existing = [k for k in rows if k not in created]
+    if existing:
+        found = session.execute(
+            select(Notification.idempotency_key, Notification.id).where(
+                Notification.idempotency_key.in_(existing)
+            )
+        )
+        ids.update({key: int(i) for key, i in found})
+    made = []
+    first: set[str] = set()
+    for key in keys:
+        is_new = key in created and key not in first
+        first.add(key)
+        made.append(CreatedNotification(ids[key], is_new))
+    return made
 
 
 def transition(
@@ -172,6 +248,57 @@ def mark_queued(
         )
     moved_set = set(moved)
     return [i for i in ids if i in moved_set]
+
+
+def waiting_since(
+    session: Session, cutoff: datetime, *, limit: int = 10_000
+) -> dict[int, datetime]:
+    """Queued or deferred notifications untouched since `cutoff` and due since then too,
+    with when each was last touched: their message should have run long ago (the
+    sweeper checks whether it still waits)."""
+    rows = session.execute(
+        select(Notification.id, Notification.updated_at)
+        .where(
+            Notification.status.in_(WAITING_STATUSES),
+            Notification.updated_at < cutoff,
+            or_(Notification.not_before.is_(None), Notification.not_before < cutoff),
+        )
+        .order_by(Notification.id)
+        .limit(limit)
+    )
+    return {int(i): at for i, at in rows}
+
+
+def dead_letter_stale_sending(
+    session: Session, cutoff: datetime, *, now: datetime, limit: int = 10_000
+) -> list[int]:
+    """Move notifications claimed for sending before `cutoff` to dead, with the reason that
+    the run which claimed them was lost; the ids moved.
+
+    Whether the provider took the message is unknown, so it is not sent again here: a
+    person decides (`liaison deliveries retry --dead`), which bounds duplicates.
+    """
+    ids = list(
+        session.scalars(
+            select(Notification.id)
+            .where(Notification.status == "sending", Notification.updated_at < cutoff)
+            .order_by(Notification.id)
+            .limit(limit)
+        )
+    )
+    return [
+        i
+        for i in ids
+        if transition(
+            session,
+            i,
+            from_statuses=("sending",),
+            to="dead",
+            now=now,
+            detail=LOST_WHILE_SENDING,
+            last_error=LOST_WHILE_SENDING,
+        )
+    ]
 
 
 def record_attempt(session: Session, notification_id: int, record: AttemptRecord) -> None:

@@ -10,21 +10,37 @@ script, so recovery takes the heartbeat timeout (60 s) plus at most one interval
 
 Each run also refreshes the worker's own heartbeat, so a worker whose threads are all
 busy with slow sends is not taken for dead just because its consumers did not fetch.
+
+Also here, for riding out a Redis that goes away and comes back (a restart):
+`waiting_message_args` tells the scheduler's sweeper which notifications still have a
+message waiting in Redis, and `OutageTolerantLimiter` keeps a rate limiter's Redis calls
+from failing a send (waiting for Redis before it, never hiding its result after it).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 
-from dramatiq import Broker, Middleware, Worker
+import redis
+from dramatiq import Broker, Message, Middleware, Worker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import current_millis, dq_name
+
+from services.notifier.rate_limit import Limiter
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 15.0
+#: errors that say Redis could not be reached (or answered too late), not that a call is wrong
+REDIS_OUTAGE_ERRORS: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
+#: how long a send waits for the rate limiter's Redis to come back: less than the time
+#: (`delivery.LIVE_SEND_S`, 30 s) within which another run takes the claim for a live one
+DEFAULT_LIMITER_WAIT_S = 20.0
+SCAN_CHUNK = 1_000  #: message ids read per round trip by `waiting_message_args`
 
 
 def requeue_lost_messages(broker: RedisBroker, queue_names: Sequence[str]) -> None:
@@ -78,3 +94,87 @@ class RequeueLostMessages(Middleware):
             except Exception:
                 # Redis away: the consumers report it too; try again next interval.
                 log.warning("could not run queue maintenance; retrying", exc_info=True)
+
+
+def waiting_message_args(
+    broker: RedisBroker, queue_name: str, actor_name: str, *, chunk: int = SCAN_CHUNK
+) -> set[int]:
+    """The first argument of every `actor_name` message waiting in `queue_name` or its
+    delay queue: enqueued and not yet fetched by a worker.
+
+    A message a worker holds (fetched, not acknowledged) is not counted: it is being
+    worked on, waits in a worker's memory for its eta, or was orphaned by a connection
+    lost at the wrong moment; the caller decides by the notification's age which it is.
+    Messages taken by workers while this reads may be missed; a caller that re-enqueues
+    on that basis sends a harmless duplicate (the actor's compare-and-set).
+    """
+    client = broker.client
+    found: set[int] = set()
+    for name in (queue_name, dq_name(queue_name)):
+        key = f"{broker.namespace}:{name}"
+        start = 0
+        while True:
+            ids = client.lrange(key, start, start + chunk - 1)
+            if not ids:
+                break
+            start += len(ids)
+            for data in client.hmget(f"{key}.msgs", ids):
+                if not isinstance(data, bytes):
+                    continue
+                message = Message.decode(data)
+                if message.actor_name == actor_name and message.args:
+                    found.add(int(message.args[0]))
+    return found
+
+
+class OutageTolerantLimiter:
+    """A limiter on Redis whose Redis may go away for a moment (a restart).
+
+    Before a send, a slot that cannot be had because Redis is unreachable is asked for
+    again until Redis answers, for up to `wait_s` (the claim is already taken, so failing
+    here would strand the notification in `sending` with nothing sent). After a send,
+    failing to give the slot back is logged and ignored: the slot's lease frees it by
+    itself, and the send's result must still be recorded.
+    """
+
+    def __init__(
+        self,
+        inner: Limiter,
+        *,
+        wait_s: float = DEFAULT_LIMITER_WAIT_S,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.inner = inner
+        self.wait_s = wait_s
+        self._sleep = sleep
+        self._monotonic = monotonic
+
+    def slot(self) -> AbstractContextManager[None]:
+        return self._slot()
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        held = self._enter()
+        try:
+            yield
+        finally:
+            try:
+                held.__exit__(None, None, None)
+            except REDIS_OUTAGE_ERRORS as exc:
+                log.warning("could not give a rate-limit slot back (%s); its lease frees it", exc)
+
+    def _enter(self) -> AbstractContextManager[None]:
+        deadline = self._monotonic() + self.wait_s
+        pause = 0.05
+        while True:
+            held = self.inner.slot()
+            try:
+                held.__enter__()
+                return held
+            except REDIS_OUTAGE_ERRORS as exc:
+                if self._monotonic() + pause > deadline:
+                    raise
+                log.warning("rate limiter's Redis unreachable (%s); waiting for it", exc)
+                self._sleep(pause)
+                pause = min(pause * 2, 1.0)

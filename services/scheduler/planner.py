@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import chain
+from itertools import chain, islice
 from typing import Any
 
 from dramatiq.brokers.redis import RedisBroker
@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.notifier.enqueuing import enqueue
-from services.notifier.outbox import create_notification
+from services.notifier.outbox import CREATE_CHUNK, NewNotification, create_notifications
 from services.scheduler import birthdays, digest, events
 from services.scheduler.context import PlanningContext
 from services.scheduler.recipients import Draft
@@ -154,25 +154,16 @@ def plan(
     if not marks:
         return report
     with transaction(engine) as session:
-        for d in drafts:
-            made = create_notification(
-                session,
-                kind=d.kind,
-                channel=d.channel,
-                recipient_type=d.recipient_type,
-                recipient_id=d.recipient_id,
-                address=d.address,
-                locale=d.locale,
-                timezone=d.timezone,
-                data=d.data,
-                occasion=d.occasion,
-                now=now,
-            )
-            if made.created:
-                report.created[(d.kind, d.channel)] += 1
-                report.created_ids.append(made.id)
-            else:
-                report.existing += 1
+        # The liaison digests stream from the due computation; they are written a chunk
+        # at a time, each chunk one multi-row insert.
+        while batch := list(islice(drafts, CREATE_CHUNK)):
+            made = create_notifications(session, map(_new_notification, batch), now=now)
+            for d, result in zip(batch, made, strict=True):
+                if result.created:
+                    report.created[(d.kind, d.channel)] += 1
+                    report.created_ids.append(result.id)
+                else:
+                    report.existing += 1
         _mark(session, marks, now)
     if broker is not None and report.created_ids:
         report.enqueued = len(enqueue(engine, broker, report.created_ids, now=now))
@@ -185,6 +176,20 @@ def plan(
         dict(report.occasions),
     )
     return report
+
+
+def _new_notification(d: Draft) -> NewNotification:
+    return NewNotification(
+        d.kind,
+        d.channel,
+        d.recipient_type,
+        d.recipient_id,
+        d.address,
+        d.locale,
+        d.timezone,
+        d.data,
+        d.occasion,
+    )
 
 
 def _mark(session: Session, marks: list[tuple[str, str, str]], now: datetime) -> None:

@@ -2,10 +2,24 @@
 
 Each tick, if this replica holds the lease, plans everything whose send time has come and
 is not yet planned (a scheduler back after two days catches up what still matters, see
-`schedules.py`), hands notifications left pending by a crash to the broker, logs the
-tick's counts and records the last successful tick in Redis for monitoring. A replica
-without the lease stands by. SIGTERM lets the current tick finish, then the loop exits
-and releases the lease.
+`schedules.py`), sweeps the outbox (below), logs the tick's counts and records the last
+successful tick in Redis for monitoring. A replica without the lease stands by; the one
+holding it keeps it alive while a long tick runs. SIGTERM lets the current tick finish,
+then the loop exits and releases the lease.
+
+The sweep finds the notifications nothing will move on any more, whatever failed:
+
+- `pending` for `STALE_PENDING`: a planner committed them and died before handing them
+  over: they are enqueued;
+- `queued` or `deferred`, untouched and due for `lost_after`, with no message waiting in
+  Redis, found so on two sweeps in a row (a worker's prefetched message is not waiting
+  either, but its row moves on before the next sweep): their message was lost (a flushed
+  or restored Redis, a retry that could not be enqueued while Redis was away, a message
+  orphaned by a connection cut): they are enqueued again (harmless if a message did
+  survive: the actor's compare-and-set);
+- `sending` for `stale_sending_s`: the run that claimed them is gone, and whether the
+  provider took the message is unknown: they are dead-lettered with that reason, for a
+  person to retry (`liaison deliveries retry --dead`), never sent again blindly.
 """
 
 from __future__ import annotations
@@ -21,7 +35,11 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine, select
 
+from services.notifier.actors import SEND_NOTIFICATION
+from services.notifier.broker import NOTIFICATIONS_QUEUE
 from services.notifier.enqueuing import enqueue
+from services.notifier.outbox import WAITING_STATUSES, dead_letter_stale_sending, waiting_since
+from services.notifier.recovery import waiting_message_args
 from services.scheduler.lease import RedisLease
 from services.scheduler.planner import PlanReport, ShardRunner
 from services.scheduler.reconcile import reconcile
@@ -31,7 +49,7 @@ from services.scheduler.workdays import calendar_gaps
 from shared.clock import Clock
 from shared.db import transaction
 from shared.models import Notification
-from shared.settings import DEFAULT_TIMEZONE
+from shared.settings import DEFAULT_TIMEZONE, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +58,13 @@ CALENDAR_KEY = "liaison:scheduler:calendar_gaps"  #: JSON list of years, for a d
 DEFAULT_TICK_S = 30.0  #: seconds between ticks
 #: a notification still pending this long after it was created was left by a crash
 STALE_PENDING = timedelta(minutes=5)
+#: a queued notification untouched and due this long, with no message waiting, lost it
+#: (or sooner, when `stale_sending_s` is shorter: the drills shorten it)
+STALE_QUEUED = timedelta(minutes=5)
+
+
+def _stale_sending_s() -> int:
+    return load_settings().stale_sending_s
 
 
 @dataclass
@@ -57,6 +82,16 @@ class SchedulerService:
     after_tick: Callable[[], None] | None = None
     ticks: int = 0
     acted: int = 0
+    #: seconds after which a claim for sending is taken as abandoned (the workers' setting,
+    #: LIAISON_STALE_SENDING_S, read from the environment unless given)
+    stale_sending_s: int = field(default_factory=_stale_sending_s)
+    #: notifications the last sweep found waiting with no message, and when each was
+    #: last touched: lost if the next sweep finds them so again, untouched
+    suspects: dict[int, datetime] = field(default_factory=dict)
+
+    @property
+    def lost_after(self) -> timedelta:
+        return min(STALE_QUEUED, timedelta(seconds=self.stale_sending_s))
 
     def tick(self) -> PlanReport | None:
         """One reconcile if this replica holds the lease; None when standing by."""
@@ -64,15 +99,16 @@ class SchedulerService:
             log.info("standing by: another scheduler holds the lease")
             return None
         now = self.clock.now()
-        report = reconcile(
-            self.engine, now, depth=self.depth, broker=self.broker, runner=self.runner
-        )
+        with self.lease.kept_alive():
+            report = reconcile(
+                self.engine, now, depth=self.depth, broker=self.broker, runner=self.runner
+            )
         if not self.lease.renew():
             # The plan is committed and idempotent, so nothing is lost or doubled; but
             # another replica now acts, and this one must not record or sweep.
             log.error("lost the scheduler lease during a tick; standing by")
             return report
-        report.enqueued += self.sweep_pending(now)
+        report.enqueued += self.sweep(now)
         self.acted += 1
         summary = report.as_dict()
         self.client.set(LAST_TICK_KEY, json.dumps({**summary, "at": now.isoformat()}))
@@ -95,6 +131,50 @@ class SchedulerService:
             return 0
         log.warning("enqueuing %d notification(s) left pending", len(ids))
         return len(enqueue(self.engine, self.broker, ids, now=now))
+
+    def sweep(self, now: datetime) -> int:
+        """The whole sweep (see the module's docstring); how many notifications it enqueued."""
+        enqueued = self.sweep_pending(now)
+        enqueued += self.sweep_lost_messages(now)
+        self.sweep_stale_sending(now)
+        return enqueued
+
+    def sweep_lost_messages(self, now: datetime) -> int:
+        """Enqueue again the queued or deferred notifications whose message was lost."""
+        with transaction(self.engine) as session:
+            candidates = waiting_since(session, now - self.lost_after)
+        if not candidates:
+            self.suspects = {}
+            return 0
+        waiting = waiting_message_args(self.broker, NOTIFICATIONS_QUEUE, SEND_NOTIFICATION)
+        unseen = {i: at for i, at in candidates.items() if i not in waiting}
+        lost = [i for i, at in unseen.items() if self.suspects.get(i) == at]
+        self.suspects = {i: at for i, at in unseen.items() if self.suspects.get(i) != at}
+        if not lost:
+            return 0
+        log.warning("enqueuing again %d notification(s) whose message was lost", len(lost))
+        return len(
+            enqueue(
+                self.engine,
+                self.broker,
+                lost,
+                now=now,
+                from_statuses=WAITING_STATUSES,
+                detail="enqueued again: its message was lost",
+            )
+        )
+
+    def sweep_stale_sending(self, now: datetime) -> int:
+        """Dead-letter the notifications whose claim for sending outlived its run."""
+        with transaction(self.engine) as session:
+            dead = dead_letter_stale_sending(
+                session, now - timedelta(seconds=self.stale_sending_s), now=now
+            )
+        if dead:
+            log.warning(
+                "dead-lettered %d notification(s) left in sending by a lost worker", len(dead)
+            )
+        return len(dead)
 
     def warn_calendar(self) -> None:
         gaps = calendar_gaps(local_date(self.clock.now(), DEFAULT_TIMEZONE))

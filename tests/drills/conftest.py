@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +41,9 @@ class DrillWorld:
     home: Path
 
     def env(self, **extra: str) -> dict[str, str]:
-        """A liaison process's environment, pointed at this world."""
-        return liaison_env(
+        """A liaison process's environment, pointed at this world; `extra` may override
+        any of it (LIAISON_DATABASE_URL pointed at a proxy, say)."""
+        settings = dict(
             LIAISON_DATABASE_URL=self.database_url,
             LIAISON_REDIS_URL=self.redis.url,
             LIAISON_HOME=str(self.home),
@@ -61,13 +63,13 @@ class DrillWorld:
             LIAISON_EMAIL_RATE_PER_S="5000",
             LIAISON_EMAIL_CONCURRENCY="64",
             LIAISON_LOG_LEVEL="WARNING",
-            **extra,
         )
+        return liaison_env(**{**settings, **extra})
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[DrillWorld]:
-    name = f"liaison_drill_{os.getpid()}"
+def migrated_database(name: str) -> tuple[AbstractContextManager[str], str, Engine]:
+    """A fresh database of the drill's own on the real server, at the current schema;
+    a missing server skips (fails with CI=true)."""
     try:
         database = own_database(POSTGRES_URL, name)
         url = database.__enter__()
@@ -75,8 +77,32 @@ def world(tmp_path: Path) -> Iterator[DrillWorld]:
         require_server("PostgreSQL", str(exc).splitlines()[0])
     engine = make_engine(url)
     upgrade(engine)
-    redis = OwnRedis(tmp_path / "redis").start()
+    return database, url, engine
+
+
+@dataclass
+class ReferenceDatabase:
+    url: str
+    engine: Engine
+
+
+@pytest.fixture
+def reference_database() -> Iterator[ReferenceDatabase]:
+    """A second database of the drill's own, for a reference run to compare with."""
+    database, url, engine = migrated_database(f"liaison_drill_ref_{os.getpid()}")
     try:
+        yield ReferenceDatabase(url, engine)
+    finally:
+        engine.dispose()
+        database.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[DrillWorld]:
+    database, url, engine = migrated_database(f"liaison_drill_{os.getpid()}")
+    redis = OwnRedis(tmp_path / "redis")
+    try:
+        redis.start()
         with TwilioTestServer() as twilio, SmtpTestServer() as smtp:
             yield DrillWorld(url, engine, redis, twilio, smtp, tmp_path / "var")
     finally:

@@ -74,11 +74,15 @@ def count(
     delivered = sum(1 for r in rows if r.status in DELIVERED)
     # A dead letter counts only with its reason recorded: one without is as good as lost.
     dead = sum(1 for r in rows if r.status in DEAD and r.last_error)
+    # The planted drills give each notification an address of its own; a planner's may
+    # share one (a liaison's digest and escalation): acceptances beyond the number of
+    # notifications for the address are duplicates.
+    per_address = Counter(r.address for r in rows)
     outcome = DrillOutcome(
         drill=drill,
         planned=len(rows),
         delivered=delivered,
-        duplicated=sum(max(0, accepted[r.address] - 1) for r in rows),
+        duplicated=sum(max(0, accepted[a] - n) for a, n in per_address.items()),
         lost=len(rows) - delivered - dead,
         dead=dead,
         in_flight=in_flight,
@@ -99,3 +103,14 @@ def statuses(engine: Engine) -> Counter[str]:
                 )
             }
         )
+
+
+def addresses(engine: Engine, status: str) -> list[str]:
+    """The addresses of the notifications in `status` (one per notification when planted)."""
+    with engine.connect() as conn:
+        return [
+            str(a)
+            for (a,) in conn.execute(
+                text("SELECT address FROM notifications WHERE status = :s"), {"s": status}
+            )
+        ]

@@ -95,9 +95,30 @@ def run_liaison(args: Sequence[str], env: Mapping[str, str], timeout_s: float = 
     return done.stdout
 
 
-def worker_command(threads: int) -> list[str]:
-    """The drills' worker: one process, `threads` threads (see worker_process.py)."""
-    return [sys.executable, "-m", "tests.drills.worker_process", "--threads", str(threads)]
+def worker_command(threads: int, *, quiet_hours: bool = True) -> list[str]:
+    """The drills' worker: one process, `threads` threads (see worker_process.py).
+
+    `quiet_hours=False` sends at any hour: for notifications the planner made for real
+    time zones, which the drill's clock may find in the night.
+    """
+    command = [sys.executable, "-m", "tests.drills.worker_process", "--threads", str(threads)]
+    return command if quiet_hours else [*command, "--no-quiet-hours"]
+
+
+def scheduler_command(tick_s: float, *extra: str) -> list[str]:
+    """`liaison scheduler`, as a service runs it (its tick also sweeps the outbox)."""
+    return [LIAISON, "scheduler", "--tick-seconds", str(tick_s), *extra]
+
+
+def with_port(url: str, port: int) -> str:
+    """`url` with its loopback host's port replaced: a database URL pointed at a proxy."""
+    scheme, rest = url.split("://", 1)
+    credentials, _, location = rest.rpartition("@")
+    hostport, _, path = location.partition("/")
+    host = hostport.rsplit(":", 1)[0]
+    if host not in ("127.0.0.1", "localhost"):
+        raise ValueError(f"{host} is not loopback")
+    return f"{scheme}://{credentials + '@' if credentials else ''}127.0.0.1:{port}/{path}"
 
 
 @contextmanager
@@ -160,6 +181,15 @@ class OwnRedis:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("the drill's redis-server did not start")
+
+    def restart(self, down_s: float = 0.0) -> float:
+        """SIGKILL the server, stay down `down_s` seconds, start it again on the same port
+        from its append-only file; the seconds it was unreachable."""
+        began = time.monotonic()
+        self.kill()
+        time.sleep(down_s)
+        self.start()
+        return time.monotonic() - began
 
     def kill(self) -> None:
         if self.process is not None:

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from services.notifier.outbox import apply_status_callback, mark_queued, transition
+from services.notifier.outbox import (
+    CREATE_CHUNK,
+    NewNotification,
+    apply_status_callback,
+    create_notifications,
+    mark_queued,
+    transition,
+)
 from shared.db import transaction
 from shared.models import Notification, NotificationEvent
 from tests.integration.notifier.conftest import NotificationFactory
@@ -27,6 +34,43 @@ def test_creating_the_same_notification_twice_is_a_no_op(
     with Session(engine) as session:
         assert len(session.scalars(select(Notification)).all()) == 2
         assert session.scalars(select(NotificationEvent.status)).all() == ["pending", "pending"]
+
+
+def new(i: int, occasion: str = "digest:2026-11-23") -> NewNotification:
+    return NewNotification(
+        kind="liaison_digest",
+        channel="sms",
+        recipient_type="liaison",
+        recipient_id=f"L{i}",
+        address=f"+86138{i:08d}",
+        locale="zh-CN",
+        timezone="Asia/Shanghai",
+        data={"n": i},
+        occasion=occasion,
+    )
+
+
+def test_creating_many_at_once_skips_existing_and_repeated_keys_and_keeps_the_order(
+    engine: Engine,
+) -> None:
+    with transaction(engine) as session:
+        before = create_notifications(session, [new(i) for i in (1, 2)], now=NOW)
+    # Across a chunk boundary, with keys already stored and a key repeated in the batch.
+    batch = [new(i) for i in range(CREATE_CHUNK + 5)] + [new(7)]
+    with transaction(engine) as session:
+        made = create_notifications(session, batch, now=NOW)
+    assert [m.created for m in before] == [True, True]
+    assert len(made) == len(batch)
+    assert made[1] == (before[0].id, False) and made[2] == (before[1].id, False)
+    assert made[-1] == (made[7].id, False) and made[7].created
+    assert sum(m.created for m in made) == CREATE_CHUNK + 5 - 2
+    with Session(engine) as session:
+        rows = {n.recipient_id: n for n in session.scalars(select(Notification))}
+        events = session.scalars(select(NotificationEvent.notification_id)).all()
+    assert len(rows) == CREATE_CHUNK + 5
+    assert sorted(events) == sorted(n.id for n in rows.values())
+    assert all(rows[f"L{i}"].id == made[i].id for i in range(CREATE_CHUNK + 5))
+    assert rows["L9"].data == {"n": 9} and rows["L9"].status == "pending"
 
 
 def sent_notification(engine: Engine, make_notification: NotificationFactory) -> int:
