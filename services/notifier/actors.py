@@ -27,12 +27,10 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import compute_backoff
 from dramatiq.middleware import CurrentMessage
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from services.notifier.broker import NOTIFICATIONS_QUEUE
 from services.notifier.delivery import deliver
-from services.notifier.recovery import REDIS_OUTAGE_ERRORS, OutageTolerantLimiter
+from services.notifier.recovery import REDIS_OUTAGE_ERRORS, OutageTolerantLimiter, is_outage
 from services.notifier.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -50,15 +48,6 @@ MAX_OUTAGE_BACKOFF_MS = 60_000
 @dataclass(frozen=True)
 class NotifierActors:
     send_notification: dramatiq.Actor[[int], None]
-
-
-def is_outage(exc: BaseException) -> bool:
-    """Whether `exc` says the database or Redis could not be reached."""
-    if isinstance(exc, (*REDIS_OUTAGE_ERRORS, PoolTimeoutError)):
-        return True
-    if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError))
-    return False
 
 
 def _retry_when(max_retries: int) -> Callable[[int, BaseException], bool]:

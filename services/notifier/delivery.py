@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import time as monotonic
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from dramatiq.common import compute_backoff
 from sqlalchemy.orm import Session
@@ -19,6 +21,7 @@ from services.notifier import outbox
 from services.notifier.opt_outs import is_opted_out, record_opt_out
 from services.notifier.outbox import CLAIMABLE_STATUSES, AttemptRecord, transition
 from services.notifier.rate_limit import Unlimited
+from services.notifier.recovery import is_outage
 from services.notifier.refreshers import refresher_for
 from services.notifier.runtime import Runtime
 from services.notifier.senders.base import OutgoingMessage, SendResult
@@ -67,7 +70,8 @@ def deliver(runtime: Runtime, notification_id: int, *, retries: int = 0) -> Outc
             log.exception("sender %s raised an untranslated error", sender.provider)
             error = DeliveryError(f"unexpected {type(exc).__name__}: {mask_text(str(exc))}")
         latency_ms = round((monotonic.perf_counter() - started) * 1000)
-    return _record(
+    record = partial(
+        _record,
         runtime,
         notification_id,
         attempt,
@@ -80,6 +84,38 @@ def deliver(runtime: Runtime, notification_id: int, *, retries: int = 0) -> Outc
         message.to,
         message.channel,
     )
+    return _through_outage(record, notification_id)
+
+
+#: how long a run keeps trying to write what the provider answered while the database is
+#: away: less than LIVE_SEND_S, so that no other run takes the claim meanwhile
+RECORD_RETRY_S = 25.0
+
+
+def _through_outage(record: Callable[[], Outcome], notification_id: int) -> Outcome:
+    """Run `record`, retrying it while the database is unreachable.
+
+    The provider has answered by now. Giving up on the write would leave the row in
+    'sending', to be dead-lettered as "whether the provider took it is unknown" although
+    we know: keep the answer in memory and write it as soon as the database is back.
+    """
+    deadline = monotonic.monotonic() + RECORD_RETRY_S
+    delay_s = 0.2
+    while True:
+        try:
+            return record()
+        except Exception as exc:
+            if not is_outage(exc) or monotonic.monotonic() + delay_s > deadline:
+                raise
+            log.warning(
+                "cannot record the provider's answer for notification %s yet (%s);"
+                " retrying in %.1f s",
+                notification_id,
+                type(exc).__name__,
+                delay_s,
+            )
+            monotonic.sleep(delay_s)
+            delay_s = min(delay_s * 2, 5.0)
 
 
 def _prepare(runtime: Runtime, notification_id: int) -> tuple[OutgoingMessage, int] | Outcome:

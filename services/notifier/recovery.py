@@ -29,6 +29,8 @@ import redis
 from dramatiq import Broker, Message, Middleware, Worker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import current_millis, dq_name
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from services.notifier.rate_limit import Limiter
 
@@ -41,6 +43,15 @@ REDIS_OUTAGE_ERRORS: tuple[type[Exception], ...] = (redis.ConnectionError, redis
 #: (`delivery.LIVE_SEND_S`, 30 s) within which another run takes the claim for a live one
 DEFAULT_LIMITER_WAIT_S = 20.0
 SCAN_CHUNK = 1_000  #: message ids read per round trip by `waiting_message_args`
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether `exc` says the database or Redis could not be reached."""
+    if isinstance(exc, (*REDIS_OUTAGE_ERRORS, PoolTimeoutError)):
+        return True
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError))
+    return False
 
 
 def requeue_lost_messages(broker: RedisBroker, queue_names: Sequence[str]) -> None:
