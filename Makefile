@@ -16,10 +16,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/liaison demo
 
+# The fault drills (tests/drills) start real processes and time real outages: they run
+# after the rest, on their own, and print their table of outcomes at the end.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy shared services
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --ignore=tests/drills $(PYTEST_ARGS)
+	$(BIN)/pytest tests/drills $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
