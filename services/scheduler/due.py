@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
@@ -15,6 +16,7 @@ from services.scheduler.evaluation import (
     EffectiveRule,
     Evaluator,
     earliest_needed,
+    fact_needs,
     prepare,
     scope,
 )
@@ -164,6 +166,7 @@ def compute_due(
 
     in_play = [r for org in (orgs or list(tree.parents)) for r in rules_for(org)]
     earliest = earliest_needed(in_play, query.as_of)
+    needs = fact_needs(in_play, query.as_of)
     with engine.connect() as conn:
         campaigns = CampaignIndex(active_campaigns(conn, query.as_of), tree)
         ctx = Context(query.as_of, campaigns)
@@ -172,18 +175,26 @@ def compute_due(
         current: str | None = None
         pending: list[Task] = []
         started = False
-        for batch in stream_members(
-            conn, flt, earliest=earliest, campaign_ids=campaigns.ids, batch_size=batch_size
-        ):
-            for facts in batch:
-                if not started or facts.liaison_id != current:
-                    pending.sort(key=urgency)
-                    yield from pending
-                    pending, current, started = [], facts.liaison_id, True
-                evaluators = prepared.get(facts.home_org)
-                if evaluators is None:
-                    evaluators = [(prepare(r, ctx), r.priority) for r in rules_for(facts.home_org)]
-                    prepared[facts.home_org] = evaluators
-                pending.extend(member_tasks(facts, evaluators, query.as_of))
+        batches = stream_members(
+            conn,
+            flt,
+            earliest=earliest,
+            campaign_ids=campaigns.ids,
+            batch_size=batch_size,
+            needs=needs,
+        )
+        with closing(batches):  # its cursors close before the connection goes back
+            for batch in batches:
+                for facts in batch:
+                    if not started or facts.liaison_id != current:
+                        pending.sort(key=urgency)
+                        yield from pending
+                        pending, current, started = [], facts.liaison_id, True
+                    org = facts.home_org
+                    evaluators = prepared.get(org)
+                    if evaluators is None:
+                        evaluators = [(prepare(r, ctx), r.priority) for r in rules_for(org)]
+                        prepared[org] = evaluators
+                    pending.extend(member_tasks(facts, evaluators, query.as_of))
         pending.sort(key=urgency)
         yield from pending

@@ -376,3 +376,96 @@ def earliest_needed(rules: Iterable[EffectiveRule], as_of: date) -> date:
         elif rule.strategy == "anniversary":
             earliest = min(earliest, as_of - timedelta(days=2 * int(p["window_half_days"])))
     return earliest
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionWindow:
+    """Interactions a rule may count: dated from `start` (to D), of these kinds and places
+    (None: any)."""
+
+    start: date
+    kinds: frozenset[str] | None
+    places: frozenset[str] | None
+
+    def covers(self, other: InteractionWindow) -> bool:
+        """Whether every interaction `other` asks for is also asked for here."""
+        return (
+            self.start <= other.start
+            and (self.kinds is None or (other.kinds is not None and other.kinds <= self.kinds))
+            and (self.places is None or (other.places is not None and other.places <= self.places))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FactNeeds:
+    """The facts `rules` may look at on D, for the loader to read no more than those.
+
+    Every evaluator counts records of its own selector within its own window, so each
+    member needs only the union of the rules' (window, selector) pairs, dated from the
+    loader's `earliest` (see `earliest_needed`) to D. The exception is a
+    frequent mover: the rolling rule's last contact is the latest interaction of any kind,
+    so a member who may be one gets every interaction from `earliest`.
+    """
+
+    #: the MemberFacts lists to fill besides `interactions` and `mutes` (always read)
+    sources: frozenset[str]
+    #: the interactions every member needs (their union); None: all from `earliest`
+    interactions: tuple[InteractionWindow, ...] | None
+    #: (since, moves): members with at least `moves` moves in [since, D] may be frequent
+    #: movers, and need every interaction from `earliest` (and their last contact before it
+    #: when they have none in range); None: no rolling rule is in play
+    movers: tuple[date, int] | None
+
+
+def fact_needs(rules: Iterable[EffectiveRule], as_of: date) -> FactNeeds:
+    """What the enabled `rules` may read on `as_of` (see FactNeeds)."""
+    rules = [r for r in rules if r.enabled]
+    sources: set[str] = set()
+    windows: list[InteractionWindow] = []
+    narrow = True
+    movers: tuple[date, int] | None = None
+    for rule in rules:
+        p = rule.params
+        source = p.get("source", "interactions")
+        records = RecordSelector.of(p)
+        if rule.strategy == "calendar":
+            start = period_bounds(as_of, p["period"])[0]
+        elif rule.strategy == "anniversary":
+            start = as_of - timedelta(days=2 * int(p["window_half_days"]))
+        elif rule.strategy == "rolling":
+            sources.add("moves")
+            since = as_of - timedelta(days=int(p["moves_lookback_days"]) - 1)
+            least = int(p["min_moves"])
+            if movers is not None:
+                since, least = min(since, movers[0]), min(least, movers[1])
+            movers = (since, least)
+            if least <= 0:
+                narrow = False  # the last contact of every member counts
+            if source != "interactions":
+                sources.add(source)
+            continue
+        elif rule.strategy == "review_cycle":
+            sources.add("reviews")
+            continue
+        elif rule.strategy == "campaign":
+            sources.add("delivered_campaigns")
+            continue
+        else:  # a strategy this function does not know: read everything
+            return FactNeeds(ALL_SOURCES, None, (date.min, 1))
+        if source == "interactions":
+            windows.append(InteractionWindow(start, records.kinds, records.places))
+        else:
+            sources.add(source)
+    kept: list[InteractionWindow] = []
+    for w in sorted(set(windows), key=lambda w: (w.start, w.kinds is not None)):
+        if not any(k.covers(w) for k in kept):
+            kept.append(w)
+    return FactNeeds(
+        frozenset(sources),
+        tuple(kept) if narrow else None,
+        movers,
+    )
+
+
+#: every MemberFacts list a rule may count, besides interactions
+ALL_SOURCES = frozenset({"moves", "reviews", "verifications", "attendance", "delivered_campaigns"})

@@ -1,35 +1,38 @@
-"""Reads members and their facts from the ledger in batches, ordered by liaison.
+"""Reads members and their facts from the ledger, streamed in one order, ordered by liaison.
 
 One query streams the in-scope members with their current liaison, sorted by liaison and
-member id in a byte-wise collation (so SQLite and PostgreSQL agree on the order); for each
-batch of members, one query per fact table fetches just the dates the rules can count.
-Memory is bounded by the batch size, not by the ledger.
+member id in a byte-wise collation (so SQLite and PostgreSQL agree on the order). Each fact
+table the rules need is read by one more query, joined to the same members and sorted the
+same way, restricted to the dates (and, for interactions, the kinds and places) the rules
+can count; all the queries stream (server-side cursors on PostgreSQL) and are advanced in
+lockstep with the members, so every table is read once, in one pass, with no per-batch
+lookups. Memory is bounded by the batch size and the cursors' buffers, not by the ledger.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from itertools import chain, count, groupby, islice, repeat
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     Connection,
-    String,
+    Select,
     and_,
-    any_,
     bindparam,
     case,
     collate,
+    false,
     func,
     or_,
     select,
 )
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.elements import BindParameter
 
+from services.scheduler.evaluation import ALL_SOURCES, FactNeeds, InteractionWindow
 from services.scheduler.facts import CampaignFact, InteractionFact, MemberFacts
 from shared.models import (
     Assignment,
@@ -44,7 +47,7 @@ from shared.models import (
     Verification,
 )
 
-DEFAULT_BATCH_SIZE = 2000  #: members per batch of fact queries
+DEFAULT_BATCH_SIZE = 2000  #: members per batch yielded
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,143 @@ def active_campaigns(conn: Connection, as_of: date) -> list[CampaignFact]:
     return [CampaignFact(*r) for r in rows]
 
 
+def _member_filters(flt: MemberFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    d = flt.as_of
+    if flt.in_scope_only:
+        where += [Member.status == "active", Member.mobile_since <= d]
+    if flt.orgs is not None:
+        where.append(Member.home_org.in_(list(flt.orgs)))
+    if flt.liaison_id is not None:
+        where.append(Assignment.liaison_id == flt.liaison_id)
+    if flt.member_ids is not None:
+        where.append(Member.member_id.in_(list(flt.member_ids)))
+    return where
+
+
+def _current_assignment(d: date) -> ColumnElement[bool]:
+    return and_(
+        Assignment.member_id == Member.member_id,
+        Assignment.from_date <= d,
+        or_(Assignment.to_date.is_(None), Assignment.to_date >= d),
+    )
+
+
+def _in_member_order(conn: Connection, flt: MemberFilter, stmt: Any) -> Any:
+    """`stmt` restricted to the filtered members and sorted as the member stream is: by
+    liaison (unassigned last), then member id, both byte-wise."""
+    return stmt.where(*_member_filters(flt)).order_by(
+        case((Assignment.liaison_id.is_(None), 1), else_=0),
+        _bytewise(conn, Assignment.liaison_id),
+        _bytewise(conn, Member.member_id),
+    )
+
+
+_Key = tuple[int, str, str]  #: a member's place in the stream: (unassigned, liaison, id)
+
+
+def _fact_stream(
+    conn: Connection,
+    flt: MemberFilter,
+    table: Any,
+    columns: Sequence[Any],
+    where: Sequence[ColumnElement[bool]],
+    batch_size: int,
+    opened: list[Generator[Any, None, None]],
+) -> Iterator[tuple[_Key, Iterator[tuple[Any, ...]]]]:
+    """The rows of `table` (just `columns`, after the three of the key) for the filtered
+    members, grouped by member in the member stream's order: (key, rows)."""
+    stmt = select(
+        case((Assignment.liaison_id.is_(None), 1), else_=0),
+        func.coalesce(Assignment.liaison_id, ""),
+        table.member_id,
+        *columns,
+    ).select_from(
+        table.__table__.join(Member.__table__, table.member_id == Member.member_id).outerjoin(
+            Assignment.__table__, _current_assignment(flt.as_of)
+        )
+    )
+    stmt = _in_member_order(conn, flt, stmt.where(*where))
+    return groupby(_rows(conn, stmt, max(batch_size, _FACT_ROWS), opened), key=_KEY)
+
+
+_FACT_ROWS = 10_000  #: rows per fetch of a fact stream
+_KEY = itemgetter(0, 1, 2)
+
+
+def _rows(
+    conn: Connection, stmt: Any, size: int, opened: list[Generator[Any, None, None]]
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of `stmt`, streamed `size` at a time, as plain tuples; the stream is added
+    to `opened`, for the caller to close while the connection is still its own.
+
+    PostgreSQL: a server-side cursor of the driver's own in the connection's transaction
+    (psycopg converts every column type read here, so SQLAlchemy's rows, several times
+    dearer per row, are not needed). SQLite: SQLAlchemy's rows, which also turn its
+    ISO date strings into dates.
+    """
+    chunks = _chunks(conn, stmt, size)
+    opened.append(chunks)
+    return chain.from_iterable(chunks)
+
+
+def _chunks(
+    conn: Connection, stmt: Any, size: int
+) -> Generator[Sequence[tuple[Any, ...]], None, None]:
+    if conn.dialect.name == "postgresql":
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        params = compiled.construct_params()
+        if not any(compiled._bind_processors.get(name) for name in params):
+            raw: Any = conn.connection.driver_connection
+            with raw.cursor(name=f"liaison_facts_{next(_CURSORS)}") as cursor:
+                cursor.execute(compiled.string, params)
+                while rows := cursor.fetchmany(size):
+                    yield rows
+            return
+    yield from conn.execute(stmt.execution_options(yield_per=size)).partitions()
+
+
+_CURSORS = count()
+
+
+class _Lockstep:
+    """A fact stream advanced member by member alongside the member stream."""
+
+    __slots__ = ("_convert", "_groups", "key", "value")
+
+    def __init__(
+        self,
+        groups: Iterator[tuple[_Key, Iterator[tuple[Any, ...]]]],
+        convert: Callable[[Iterator[tuple[Any, ...]]], Any],
+    ) -> None:
+        self._groups, self._convert = groups, convert
+        self.key: _Key | None = None
+        self.value: Any = None
+        self._advance()
+
+    def _advance(self) -> None:
+        head = next(self._groups, None)
+        if head is None:
+            self.key, self.value = None, None
+        else:  # converted now: the group's rows are gone once the stream moves on
+            self.key, self.value = head[0], self._convert(head[1])
+
+    def take(self, key: _Key) -> Any:
+        """The facts of the member `key` (None when it has none), consuming them."""
+        if self.key != key:
+            if self.key is None or self.key > key:  # a later member's
+                return None
+            # An earlier member's: never expected, as the fact queries join the same
+            # members, but skipped rather than stalling the stream.
+            while self.key is not None and self.key < key:
+                self._advance()
+            if self.key != key:
+                return None
+        value = self.value
+        self._advance()
+        return value
+
+
 def stream_members(
     conn: Connection,
     flt: MemberFilter,
@@ -84,14 +224,16 @@ def stream_members(
     earliest: date,
     campaign_ids: Sequence[str],
     batch_size: int = DEFAULT_BATCH_SIZE,
-) -> Iterator[list[MemberFacts]]:
-    """Batches of members with every fact dated in [earliest, as_of] (reviews: all ≤ as_of)."""
+    needs: FactNeeds | None = None,
+) -> Generator[list[MemberFacts], None, None]:
+    """Batches of members with every fact dated in [earliest, as_of] (reviews: all ≤ as_of).
+
+    With `needs` (see `fact_needs`), only the facts the rules in play can count are read;
+    without, all of them.
+    """
+    if needs is None:
+        needs = FactNeeds(ALL_SOURCES, None, (date.min, 1))
     d = flt.as_of
-    current = and_(
-        Assignment.member_id == Member.member_id,
-        Assignment.from_date <= d,
-        or_(Assignment.to_date.is_(None), Assignment.to_date >= d),
-    )
     stmt = select(
         Member.member_id,
         Member.name,
@@ -103,146 +245,146 @@ def stream_members(
         Member.id_number,
         Member.certificate_issued_on,
         Assignment.liaison_id,
-    ).outerjoin(Assignment, current)
-    if flt.in_scope_only:
-        stmt = stmt.where(Member.status == "active", Member.mobile_since <= d)
-    if flt.orgs is not None:
-        stmt = stmt.where(Member.home_org.in_(list(flt.orgs)))
-    if flt.liaison_id is not None:
-        stmt = stmt.where(Assignment.liaison_id == flt.liaison_id)
-    if flt.member_ids is not None:
-        stmt = stmt.where(Member.member_id.in_(list(flt.member_ids)))
-    stmt = stmt.order_by(
-        case((Assignment.liaison_id.is_(None), 1), else_=0),
-        _bytewise(conn, Assignment.liaison_id),
-        _bytewise(conn, Member.member_id),
-    )
-    # yield_per on the statement, not the connection: only this query streams through a
-    # server-side cursor; the per-batch fact queries fetch whole results in one round trip.
-    result = conn.execute(stmt.execution_options(yield_per=batch_size))
-    for rows in result.partitions():
-        batch = [
-            MemberFacts(
-                member_id=r.member_id,
-                name=r.name,
-                home_org=r.home_org,
-                status=r.status,
-                mobile_since=r.mobile_since,
-                join_date=r.join_date,
-                birth_date=r.birth_date or birth_from_id(r.id_number),
-                certificate_issued_on=r.certificate_issued_on,
-                liaison_id=r.liaison_id,
-            )
-            for r in rows
+    ).outerjoin(Assignment, _current_assignment(d))
+    opened: list[Generator[Any, None, None]] = []
+    try:
+        members = _rows(conn, _in_member_order(conn, flt, stmt), batch_size, opened)
+        streams = [
+            (attribute, _Lockstep(_fact_stream(conn, flt, *query, batch_size, opened), convert))
+            for attribute, convert, query in _fact_queries(needs, d, earliest, campaign_ids)
         ]
-        _attach_facts(conn, batch, d, earliest, campaign_ids)
-        yield batch
+        while rows := list(islice(members, batch_size)):
+            batch = []
+            for member_id, name, org, status, mobile, joined, born, id_no, issued, liaison in rows:
+                m = MemberFacts(
+                    member_id,
+                    name,
+                    org,
+                    status,
+                    mobile,
+                    joined,
+                    born or birth_from_id(id_no),
+                    issued,
+                    liaison,
+                )
+                key = (0, liaison, member_id) if liaison is not None else (1, "", member_id)
+                for attribute, stream in streams:
+                    found = stream.take(key)
+                    if found is not None:
+                        setattr(m, attribute, found)
+                batch.append(m)
+            if needs.movers is not None:
+                _attach_earlier_contact(conn, batch, earliest, *needs.movers)
+            yield batch
+    finally:  # close the cursors now, not whenever the streams are collected
+        for chunks in reversed(opened):
+            chunks.close()
 
 
-_DAY: BindParameter[date] = bindparam("day")
-_EARLIEST: BindParameter[date] = bindparam("earliest")
+_FACT = itemgetter(slice(3, None))  #: a fact row less its key
+_ON = itemgetter(3)
 
 
-@dataclass(frozen=True)
-class _FactQueries:
-    """The per-batch fact queries, built once per dialect with bound parameters.
-
-    PostgreSQL takes the batch's ids as one array parameter (`= ANY(:ids)`); SQLite gets an
-    expanding IN. Either way SQLAlchemy compiles each statement once, not once per batch.
-    """
-
-    interactions: Any
-    dated: dict[str, Any]
-    reviews: Any
-    deliveries: Any
-    mutes: Any
-    earlier_contact: Any
+def _interactions(rows: Iterable[tuple[Any, ...]]) -> list[InteractionFact]:
+    # tuple.__new__ straight from the rows' slices: no Python frame per interaction
+    return list(map(tuple.__new__, repeat(InteractionFact), map(_FACT, rows)))
 
 
-@lru_cache(maxsize=4)
-def _fact_queries(dialect: str) -> _FactQueries:
-    if dialect == "postgresql":
-        ids: Any = bindparam("ids", type_=ARRAY(String))
-        campaigns: Any = bindparam("campaigns", type_=ARRAY(String))
+def _dates(rows: Iterable[tuple[Any, ...]]) -> list[date]:
+    return list(map(_ON, rows))
 
-        def member_in(column: Any) -> Any:
-            return column == any_(ids)
 
-        def campaign_in(column: Any) -> Any:
-            return column == any_(campaigns)
-    else:
+def _campaigns(rows: Iterable[tuple[Any, ...]]) -> set[str]:
+    return set(map(_ON, rows))
 
-        def member_in(column: Any) -> Any:
-            return column.in_(bindparam("ids", expanding=True))
 
-        def campaign_in(column: Any) -> Any:
-            return column.in_(bindparam("campaigns", expanding=True))
+def _spans(rows: Iterable[tuple[Any, ...]]) -> list[tuple[date, date | None]]:
+    return list(map(_FACT, rows))
 
-    return _FactQueries(
-        interactions=select(
-            Interaction.member_id, Interaction.on_date, Interaction.kind, Interaction.place
-        ).where(
-            member_in(Interaction.member_id),
-            Interaction.on_date >= _EARLIEST,
-            Interaction.on_date <= _DAY,
-        ),
-        dated={
-            attribute: select(table.member_id, table.on_date).where(
-                member_in(table.member_id), table.on_date >= _EARLIEST, table.on_date <= _DAY
-            )
-            for table, attribute in (
-                (Move, "moves"),
-                (Verification, "verifications"),
-                (Attendance, "attendance"),
-            )
-        },
-        reviews=select(Review.member_id, Review.on_date).where(
-            member_in(Review.member_id), Review.on_date <= _DAY
-        ),
-        deliveries=select(MaterialDelivery.member_id, MaterialDelivery.campaign_id).where(
-            member_in(MaterialDelivery.member_id),
-            campaign_in(MaterialDelivery.campaign_id),
-            MaterialDelivery.on_date <= _DAY,
-        ),
-        mutes=select(Mute.member_id, Mute.from_date, Mute.to_date).where(
-            member_in(Mute.member_id),
-            Mute.from_date <= _DAY,
-            or_(Mute.to_date.is_(None), Mute.to_date >= _DAY),
-        ),
-        earlier_contact=select(Interaction.member_id, func.max(Interaction.on_date))
-        .where(member_in(Interaction.member_id), Interaction.on_date < _EARLIEST)
-        .group_by(Interaction.member_id),
+
+_Query = tuple[Any, Sequence[Any], Sequence[ColumnElement[bool]]]
+
+
+def _fact_queries(
+    needs: FactNeeds, d: date, earliest: date, campaign_ids: Sequence[str]
+) -> list[tuple[str, Callable[[Any], Any], _Query]]:
+    """(MemberFacts attribute, row converter, (table, columns, conditions)) per fact table."""
+    queries: list[tuple[str, Callable[[Any], Any], _Query]] = []
+    interactions = [Interaction.on_date >= earliest, Interaction.on_date <= d]
+    if needs.interactions is not None:
+        wanted = [_window(w) for w in needs.interactions]
+        if needs.movers is not None:
+            # a frequent mover's last contact is of any kind: read all of a mover's
+            wanted.append(Interaction.member_id.in_(_movers(d, earliest, *needs.movers)))
+        interactions.append(or_(*wanted) if wanted else false())
+    columns = (Interaction.on_date, Interaction.kind, Interaction.place)
+    queries.append(("interactions", _interactions, (Interaction, columns, interactions)))
+    sources = needs.sources
+    if needs.movers is not None:
+        sources = sources | {"moves"}  # who is a mover
+    for table, attribute in (
+        (Move, "moves"),
+        (Verification, "verifications"),
+        (Attendance, "attendance"),
+    ):
+        if attribute in sources:
+            window = [table.on_date >= earliest, table.on_date <= d]
+            queries.append((attribute, _dates, (table, (table.on_date,), window)))
+    if "reviews" in sources:
+        queries.append(("reviews", _dates, (Review, (Review.on_date,), [Review.on_date <= d])))
+    if "delivered_campaigns" in sources and campaign_ids:
+        delivered = [
+            MaterialDelivery.campaign_id.in_(list(campaign_ids)),
+            MaterialDelivery.on_date <= d,
+        ]
+        campaign = (MaterialDelivery.campaign_id,)
+        queries.append(("delivered_campaigns", _campaigns, (MaterialDelivery, campaign, delivered)))
+    muted = [Mute.from_date <= d, or_(Mute.to_date.is_(None), Mute.to_date >= d)]
+    queries.append(("mutes", _spans, (Mute, (Mute.from_date, Mute.to_date), muted)))
+    return queries
+
+
+def _window(w: InteractionWindow) -> ColumnElement[bool]:
+    conditions = [Interaction.on_date >= w.start]
+    if w.kinds is not None:
+        conditions.append(Interaction.kind.in_(sorted(w.kinds)))
+    if w.places is not None:
+        conditions.append(Interaction.place.in_(sorted(w.places)))
+    return and_(*conditions)
+
+
+def _movers(d: date, earliest: date, since: date, least: int) -> Select[str]:
+    """Members who may be frequent movers: `least` moves in [since, D] (loaded from
+    `earliest`, so never counted before it)."""
+    moved = select(Move.member_id).where(Move.on_date >= max(since, earliest), Move.on_date <= d)
+    if least <= 1:
+        return moved
+    return moved.group_by(Move.member_id).having(func.count() >= least)
+
+
+_EARLIER_CONTACT = (
+    select(Interaction.member_id, func.max(Interaction.on_date))
+    .where(
+        Interaction.member_id.in_(bindparam("ids", expanding=True)),
+        Interaction.on_date < bindparam("earliest"),
     )
+    .group_by(Interaction.member_id)
+)
 
 
-def _attach_facts(
-    conn: Connection,
-    batch: list[MemberFacts],
-    d: date,
-    earliest: date,
-    campaign_ids: Sequence[str],
+def _attach_earlier_contact(
+    conn: Connection, batch: list[MemberFacts], earliest: date, since: date, least: int
 ) -> None:
-    q = _fact_queries(conn.dialect.name)
-    by_id = {m.member_id: m for m in batch}
-    window = {"ids": list(by_id), "day": d, "earliest": earliest}
-    fact = InteractionFact
-    for member_id, on, kind, place in conn.execute(q.interactions, window).all():
-        by_id[member_id].interactions.append(fact(on, kind, place))
-    for attribute, stmt in q.dated.items():
-        for member_id, on in conn.execute(stmt, window).all():
-            getattr(by_id[member_id], attribute).append(on)
-    for member_id, on in conn.execute(q.reviews, window).all():
-        by_id[member_id].reviews.append(on)
-    if campaign_ids:
-        params = {**window, "campaigns": list(campaign_ids)}
-        for member_id, campaign_id in conn.execute(q.deliveries, params).all():
-            by_id[member_id].delivered_campaigns.add(campaign_id)
-    for member_id, start, end in conn.execute(q.mutes, window).all():
-        by_id[member_id].mutes.append((start, end))
-    # A frequent mover's overdue days count from the last contact ever, which may predate
-    # the loaded range: look that up only for movers with nothing in range.
-    movers = [m.member_id for m in batch if m.moves and not m.interactions]
+    """A frequent mover's overdue days count from the last contact ever, which may predate
+    the loaded range: look that up only for movers with nothing in range (a mover's
+    interactions in range are all read)."""
+    since = max(since, earliest)
+    movers = {
+        m.member_id: m
+        for m in batch
+        if m.moves and not m.interactions and sum(1 for x in m.moves if x >= since) >= least
+    }
     if movers:
-        params = {"ids": movers, "earliest": earliest}
-        for member_id, last in conn.execute(q.earlier_contact, params).all():
-            by_id[member_id].earlier_interaction = last
+        params = {"ids": list(movers), "earliest": earliest}
+        for member_id, last in conn.execute(_EARLIER_CONTACT, params).all():
+            movers[member_id].earlier_interaction = last
