@@ -152,7 +152,11 @@ def main() -> None:
     prepared = _prepare(args.database_url, args.members, args.ledger_dir)
     if prepared["loaded_s"]:
         print(f"ledger of {args.members} members loaded in {prepared['loaded_s']:.0f} s")
-    results = [_measure(args.database_url, args.redis_url, w, args.depth) for w in args.workers]
+    results = []
+    for w in args.workers:
+        results.append(_measure(args.database_url, args.redis_url, w, args.depth))
+        # Each measurement as it ends: a million-member run takes a while per worker count.
+        print(json.dumps({"measured": results[-1]}), flush=True)
     base = results[0]["seconds"]
     header = ("workers", 8), ("shards", 8), ("seconds", 10), ("speed-up", 10)
     print("".join(f"{h:>{w}}" for h, w in header) + f"{'notifications':>15}{'per s':>9}")
