@@ -72,7 +72,7 @@ def _prepare(url: str, members: int, ledger_dir: Path) -> dict[str, Any]:
     return {"loaded_s": loaded_s}
 
 
-def _worker(url: str, redis_url: str, ready: Any) -> None:
+def _worker(url: str, redis_url: str, ready: Any, parent: int) -> None:
     import dramatiq
     import redis
 
@@ -88,8 +88,11 @@ def _worker(url: str, redis_url: str, ready: Any) -> None:
     worker = dramatiq.Worker(broker, queues={"planning"}, worker_threads=1)
     worker.start()
     ready.set()
-    while True:
-        time.sleep(3600)
+    # A daemon process dies with a parent that exits, not with one that is killed: an
+    # orphan would go on planning into the benchmark's database.
+    while os.getppid() == parent:
+        time.sleep(1)
+    worker.stop()
 
 
 def _measure(url: str, redis_url: str, workers: int, depth: int) -> dict[str, Any]:
@@ -114,7 +117,7 @@ def _measure(url: str, redis_url: str, workers: int, depth: int) -> dict[str, An
     procs = []
     for _ in range(workers):
         ready = ctx.Event()
-        p = ctx.Process(target=_worker, args=(url, redis_url, ready), daemon=True)
+        p = ctx.Process(target=_worker, args=(url, redis_url, ready, os.getpid()), daemon=True)
         p.start()
         procs.append((p, ready))
     for _, ready in procs:
