@@ -19,7 +19,12 @@ from sqlalchemy.orm import Session
 
 from services.notifier import outbox
 from services.notifier.opt_outs import is_opted_out, record_opt_out
-from services.notifier.outbox import CLAIMABLE_STATUSES, AttemptRecord, transition
+from services.notifier.outbox import (
+    CLAIMABLE_STATUSES,
+    LOST_WHILE_SENDING,
+    AttemptRecord,
+    transition,
+)
 from services.notifier.rate_limit import Unlimited
 from services.notifier.recovery import is_outage
 from services.notifier.refreshers import refresher_for
@@ -231,17 +236,16 @@ def _sending_elsewhere(
         )
     # Whether the provider took the message before the worker died is unknown: sending
     # again risks a duplicate, so a person decides (`liaison deliveries retry --dead`).
-    reason = "a worker was lost while sending; whether the provider took it is unknown"
     if transition(
         session,
         n.id,
         from_statuses=("sending",),
         to="dead",
         now=now,
-        detail=reason,
-        last_error=reason,
+        detail=LOST_WHILE_SENDING,
+        last_error=LOST_WHILE_SENDING,
     ):
-        return Outcome("dead", detail=reason)
+        return Outcome("dead", detail=LOST_WHILE_SENDING)
     return Outcome("skipped", detail="taken by another run")
 
 
