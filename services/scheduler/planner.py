@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.notifier.enqueuing import enqueue
-from services.notifier.outbox import CREATE_CHUNK, NewNotification, create_notifications
+from services.notifier.outbox import CREATE_CHUNK, create_notifications
 from services.scheduler import birthdays, digest, events
 from services.scheduler.context import PlanningContext
 from services.scheduler.recipients import Draft
@@ -157,7 +157,7 @@ def plan(
         # The liaison digests stream from the due computation; they are written a chunk
         # at a time, each chunk one multi-row insert.
         while batch := list(islice(drafts, CREATE_CHUNK)):
-            made = create_notifications(session, map(_new_notification, batch), now=now)
+            made = create_notifications(session, batch, now=now)
             for d, result in zip(batch, made, strict=True):
                 if result.created:
                     report.created[(d.kind, d.channel)] += 1
@@ -176,20 +176,6 @@ def plan(
         dict(report.occasions),
     )
     return report
-
-
-def _new_notification(d: Draft) -> NewNotification:
-    return NewNotification(
-        d.kind,
-        d.channel,
-        d.recipient_type,
-        d.recipient_id,
-        d.address,
-        d.locale,
-        d.timezone,
-        d.data,
-        d.occasion,
-    )
 
 
 def _mark(session: Session, marks: list[tuple[str, str, str]], now: datetime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from services.notifier.outbox import NewNotification
 from shared.settings import DEFAULT_LOCALE
 
 CHANNEL_PREFERENCES = {"sms": ("sms",), "email": ("email",), "sms+email": ("sms", "email")}
@@ -35,18 +36,11 @@ class Recipient:
 
 
 @dataclass(frozen=True)
-class Draft:
-    """A notification the planner means to create (or, in a dry run, to show)."""
+class Draft(NewNotification):
+    """A notification the planner means to create (or, in a dry run, to show): the
+    outbox's own NewNotification, with its data as a dict the planner builds."""
 
-    kind: str
-    channel: str
-    recipient_type: str
-    recipient_id: str
-    address: str
-    locale: str
-    timezone: str
     data: dict[str, Any]
-    occasion: str
 
 
 def drafts_for(recipient: Recipient, kind: str, occasion: str, data: dict[str, Any]) -> list[Draft]:
