@@ -27,31 +27,20 @@ MARKS_LOOKBACK = CATCH_UP_HORIZON + timedelta(days=14)
 
 
 @dataclass
-class PlanningContext:
-    now: datetime
-    root: str | None  #: the shard's root, or None for the whole tree
+class PlanningBase:
+    """What every shard of one reconcile shares: the tree, the policy, the calendars and
+    the secretaries. Read once per reconcile (a province has tens of thousands of
+    organizations), not once per shard."""
+
     tree: OrgTree
     book: PolicyBook
     calendars: OrgCalendars
-    orgs: list[str]  #: the shard's organizations
-    marks: set[tuple[str, str, str]]
     secretaries: dict[str, Recipient]
-    _policies: dict[str, MessagePolicy] = field(default_factory=dict)
+    _policies: dict[tuple[str, ...], MessagePolicy] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, session: Session, now: datetime, root: str | None = None) -> PlanningContext:
+    def load(cls, session: Session) -> PlanningBase:
         tree = OrgTree.load(session)
-        if root is not None:
-            tree.require(root)
-        orgs = tree.subtree(root) if root is not None else sorted(tree.parents)
-        marks = {
-            (m.kind, m.scope, m.occasion)
-            for m in session.execute(
-                select(PlanningMark.kind, PlanningMark.scope, PlanningMark.occasion).where(
-                    PlanningMark.planned_at >= now - MARKS_LOOKBACK
-                )
-            )
-        }
         secretaries = {}
         for o in session.execute(
             select(
@@ -74,21 +63,72 @@ class PlanningContext:
                     timezone=o.timezone,
                 )
         return cls(
-            now=now,
-            root=root,
             tree=tree,
             book=PolicyBook.load(session, tree),
             calendars=OrgCalendars.load(session, tree),
-            orgs=orgs,
-            marks=marks,
             secretaries=secretaries,
         )
 
     def policy(self, org: str) -> MessagePolicy:
-        found = self._policies.get(org)
+        """`org`'s messaging policy, worked out once per distinct policy."""
+        signature = self.book.signature(org)
+        found = self._policies.get(signature)
         if found is None:
-            found = self._policies[org] = message_policy(self.book, org)
+            found = self._policies[signature] = message_policy(self.book, org)
         return found
+
+
+@dataclass
+class PlanningContext:
+    now: datetime
+    root: str | None  #: the shard's root, or None for the whole tree
+    base: PlanningBase
+    orgs: list[str]  #: the shard's organizations
+    marks: set[tuple[str, str, str]]
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        now: datetime,
+        root: str | None = None,
+        base: PlanningBase | None = None,
+    ) -> PlanningContext:
+        """The context of the shard rooted at `root` at `now`; `base` when this reconcile
+        has read it already (the marks are always read afresh)."""
+        base = base or PlanningBase.load(session)
+        tree = base.tree
+        if root is not None:
+            tree.require(root)
+        orgs = tree.subtree(root) if root is not None else sorted(tree.parents)
+        marks = {
+            (m.kind, m.scope, m.occasion)
+            for m in session.execute(
+                select(PlanningMark.kind, PlanningMark.scope, PlanningMark.occasion).where(
+                    PlanningMark.planned_at >= now - MARKS_LOOKBACK
+                )
+            )
+        }
+        return cls(now=now, root=root, base=base, orgs=orgs, marks=marks)
+
+    @property
+    def tree(self) -> OrgTree:
+        return self.base.tree
+
+    @property
+    def book(self) -> PolicyBook:
+        return self.base.book
+
+    @property
+    def calendars(self) -> OrgCalendars:
+        return self.base.calendars
+
+    @property
+    def secretaries(self) -> dict[str, Recipient]:
+        return self.base.secretaries
+
+    def policy(self, org: str) -> MessagePolicy:
+        return self.base.policy(org)
 
     def timezone(self, org: str) -> str:
         return self.tree.timezones.get(org) or DEFAULT_TIMEZONE

@@ -156,7 +156,7 @@ def digest_and_escalation_drafts(
         data = digest_data(recipient.name, as_of, group)
         yield from drafts_for(recipient, KIND, f"digest:{occasion.isoformat()}", data)
 
-    for task in compute_due(engine, DueQuery(as_of, org=ctx.root)):
+    for task in compute_due(engine, DueQuery(as_of, org=ctx.root), book=ctx.book):
         if task.liaison_id != current:
             yield from flush()
             group, current = [], task.liaison_id

@@ -139,12 +139,18 @@ def member_tasks(
 
 
 def compute_due(
-    engine: Engine, query: DueQuery, *, batch_size: int = DEFAULT_BATCH_SIZE
+    engine: Engine,
+    query: DueQuery,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    book: PolicyBook | None = None,
 ) -> Iterator[Task]:
-    """Every open task on `query.as_of`, liaison by liaison (unassigned last), most urgent first."""
-    with Session(engine) as session:
-        tree = OrgTree.load(session)
-        book = PolicyBook.load(session, tree)
+    """Every open task on `query.as_of`, liaison by liaison (unassigned last), most urgent
+    first. `book`: the policy (with its tree) when the caller has it loaded already."""
+    if book is None:
+        with Session(engine) as session:
+            book = PolicyBook.load(session, OrgTree.load(session))
+    tree = book.tree
     known_rules = {r.name for r in book.rules}
     if query.rule is not None and query.rule not in known_rules:
         raise PolicyError(f"no rule named {query.rule!r}; rules: {', '.join(sorted(known_rules))}")
@@ -153,24 +159,32 @@ def compute_due(
         tree.require(query.org)
         orgs = tree.subtree(query.org)
 
-    wanted: dict[str, tuple[EffectiveRule, ...]] = {}
+    # Organizations of one policy share one tuple of rules (`PolicyBook.task_rules`), so
+    # the rules in play and the prepared evaluators are worked out once per policy, not
+    # once per organization.
+    wanted: dict[int, tuple[EffectiveRule, ...]] = {}
 
     def rules_for(org: str) -> tuple[EffectiveRule, ...]:
         # The enabled rules of `org` (and only the asked-for one); a disabled rule lists
         # nothing, so the hot loop need not visit it.
-        if org not in wanted:
-            wanted[org] = tuple(
-                r for r in book.task_rules(org) if r.enabled and query.rule in (None, r.name)
+        rules = book.task_rules(org)
+        found = wanted.get(id(rules))
+        if found is None:
+            found = wanted[id(rules)] = tuple(
+                r for r in rules if r.enabled and query.rule in (None, r.name)
             )
-        return wanted[org]
+        return found
 
-    in_play = [r for org in (orgs or list(tree.parents)) for r in rules_for(org)]
+    for org in orgs or tree.parents:
+        rules_for(org)
+    in_play = [r for rules in wanted.values() for r in rules]
     earliest = earliest_needed(in_play, query.as_of)
     needs = fact_needs(in_play, query.as_of)
     with engine.connect() as conn:
         campaigns = CampaignIndex(active_campaigns(conn, query.as_of), tree)
         ctx = Context(query.as_of, campaigns)
-        prepared: dict[str, list[tuple[Evaluator, int]]] = {}
+        prepared: dict[str, list[tuple[Evaluator, int]]] = {}  #: by organization
+        by_policy: dict[int, list[tuple[Evaluator, int]]] = {}  #: by rules tuple
         flt = MemberFilter(query.as_of, orgs=orgs, liaison_id=query.liaison_id)
         current: str | None = None
         pending: list[Task] = []
@@ -193,7 +207,11 @@ def compute_due(
                     org = facts.home_org
                     evaluators = prepared.get(org)
                     if evaluators is None:
-                        evaluators = [(prepare(r, ctx), r.priority) for r in rules_for(org)]
+                        rules = rules_for(org)
+                        evaluators = by_policy.get(id(rules))
+                        if evaluators is None:
+                            evaluators = [(prepare(r, ctx), r.priority) for r in rules]
+                            by_policy[id(rules)] = evaluators
                         prepared[org] = evaluators
                     pending.extend(member_tasks(facts, evaluators, query.as_of))
         pending.sort(key=urgency)

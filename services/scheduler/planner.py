@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from services.notifier.enqueuing import enqueue
 from services.notifier.outbox import CREATE_CHUNK, create_notifications
 from services.scheduler import birthdays, digest, events
-from services.scheduler.context import PlanningContext
+from services.scheduler.context import PlanningBase, PlanningContext
 from services.scheduler.recipients import Draft
 from services.scheduler.workdays import calendar_gaps
 from shared.db import transaction
@@ -111,12 +111,14 @@ def plan(
     shard: Shard | None = None,
     dry_run: bool = False,
     broker: RedisBroker | None = None,
+    base: PlanningBase | None = None,
 ) -> PlanReport:
     """Plan every occasion of `shard` due at `now`; a dry run writes and enqueues nothing
-    and keeps the drafts in the report instead."""
+    and keeps the drafts in the report instead. `base`: the tree and policy, when this
+    reconcile has read them already for another shard."""
     shard = shard or Shard(None)
     with Session(engine) as session:
-        ctx = PlanningContext.load(session, now, shard.root)
+        ctx = PlanningContext.load(session, now, shard.root, base)
     if not shard.whole_subtree and shard.root is not None:
         ctx.orgs = [shard.root]
     report = PlanReport(now=now, calendar_gaps=calendar_gaps(ctx.today()))

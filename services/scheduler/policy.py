@@ -108,7 +108,11 @@ class PolicyBook:
         self._overrides: dict[str, dict[tuple[str, str], Any]] = {}
         for o in overrides:
             self._overrides.setdefault(o.org, {})[(o.rule, o.param)] = o.value
-        self._cache: dict[str, tuple[EffectiveRule, ...]] = {}
+        # Keyed by `signature`: a province has tens of thousands of organizations but only
+        # a handful of distinct policies, and the organizations sharing one share its
+        # objects too (callers key their own per-policy work on them).
+        self._effective: dict[tuple[str, ...], tuple[EffectiveRule, ...]] = {}
+        self._task_rules: dict[tuple[str, ...], tuple[EffectiveRule, ...]] = {}
 
     @classmethod
     def load(cls, session: Session, tree: OrgTree | None = None) -> PolicyBook:
@@ -118,16 +122,23 @@ class PolicyBook:
             tree or OrgTree.load(session),
         )
 
+    def signature(self, org: str) -> tuple[str, ...]:
+        """The organizations whose overrides reach `org`, nearest first: two organizations
+        with the same signature have the same effective policy."""
+        return tuple(code for code in self.tree.lineage(org) if code in self._overrides)
+
     def values(self, org: str) -> list[PolicyValue]:
         """Every parameter of every rule as `org` sees it, with where the value comes from."""
-        lineage = self.tree.lineage(org)
+        return self._values(self.signature(org))
+
+    def _values(self, signature: tuple[str, ...]) -> list[PolicyValue]:
         out = []
         for rule in self.rules:
             params = {"enabled": rule.enabled, **rule.params}
             for param, default in params.items():
                 value, source = default, DEFAULT_SOURCE
-                for code in lineage:
-                    found = self._overrides.get(code, {})
+                for code in signature:
+                    found = self._overrides[code]
                     if (rule.name, param) in found:
                         value, source = found[(rule.name, param)], code
                         break
@@ -136,15 +147,26 @@ class PolicyBook:
 
     def task_rules(self, org: str) -> tuple[EffectiveRule, ...]:
         """The rules that make tasks (the rule table also holds messaging policy rows,
-        such as digest schedules, whose strategy is not a task strategy)."""
-        return tuple(r for r in self.effective(org) if r.strategy in STRATEGIES)
+        such as digest schedules, whose strategy is not a task strategy); the same tuple
+        for every organization of the same policy."""
+        signature = self.signature(org)
+        found = self._task_rules.get(signature)
+        if found is None:
+            rules = self._effective_of(signature)
+            found = self._task_rules[signature] = tuple(
+                r for r in rules if r.strategy in STRATEGIES
+            )
+        return found
 
     def effective(self, org: str) -> tuple[EffectiveRule, ...]:
-        cached = self._cache.get(org)
+        return self._effective_of(self.signature(org))
+
+    def _effective_of(self, signature: tuple[str, ...]) -> tuple[EffectiveRule, ...]:
+        cached = self._effective.get(signature)
         if cached is not None:
             return cached
         by_rule: dict[str, dict[str, Any]] = {}
-        for v in self.values(org):
+        for v in self._values(signature):
             by_rule.setdefault(v.rule, {})[v.param] = v.value
         result = tuple(
             EffectiveRule(
@@ -156,7 +178,7 @@ class PolicyBook:
             )
             for r in self.rules
         )
-        self._cache[org] = result
+        self._effective[signature] = result
         return result
 
 

@@ -10,6 +10,7 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from services.scheduler.context import PlanningBase
 from services.scheduler.planner import PlanReport, Shard, ShardRunner, plan
 from services.scheduler.policy import OrgTree
 from services.scheduler.shards import DEFAULT_SHARD_DEPTH, shards_at
@@ -19,7 +20,8 @@ log = logging.getLogger(__name__)
 
 def inline_runner(engine: Engine, broker: RedisBroker | None) -> ShardRunner:
     def run(shards: Sequence[Shard], now: datetime) -> list[PlanReport]:
-        return [plan(engine, now, shard=s, broker=broker) for s in shards]
+        base = _base(engine)
+        return [plan(engine, now, shard=s, broker=broker, base=base) for s in shards]
 
     return run
 
@@ -42,9 +44,15 @@ def reconcile(
     shards = shards_at(tree, depth, org)
     total = PlanReport(now=now)
     if dry_run:
+        base = _base(engine)
         for s in shards:
-            total.merge(plan(engine, now, shard=s, dry_run=True))
+            total.merge(plan(engine, now, shard=s, dry_run=True, base=base))
         return total
     for report in (runner or inline_runner(engine, broker))(shards, now):
         total.merge(report)
     return total
+
+
+def _base(engine: Engine) -> PlanningBase:
+    with Session(engine) as session:
+        return PlanningBase.load(session)

@@ -19,7 +19,9 @@ import dramatiq
 import redis
 from dramatiq import Broker
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from services.scheduler.context import PlanningBase
 from services.scheduler.planner import PlanReport, Shard, ShardRunner
 from services.scheduler.policy import OrgTree
 from shared.errors import LiaisonError
@@ -66,14 +68,25 @@ def declare_planner_actor(
     """Declare `plan_shard(run, label, now)` on `broker`: plans one shard and stores its
     report under the run's results hash. Idempotent like the planner itself."""
 
+    # The tree and policy of the reconcile this worker last planned a shard of: the other
+    # shards of the same run (the same `run` id) reuse them instead of reading them again.
+    bases: dict[str, PlanningBase] = {}
+
     def plan_shard(run: str, label: str, now: str) -> None:
         from services.scheduler.planner import plan
 
+        base = bases.get(run)
+        if base is None:
+            with Session(engine()) as session:
+                base = PlanningBase.load(session)
+            bases.clear()
+            bases[run] = base
         report = plan(
             engine(),
             datetime.fromisoformat(now),
             shard=Shard.parse(label),
             broker=broker,  # type: ignore[arg-type]
+            base=base,
         )
         key = RESULTS_KEY.format(run=run)
         pipe = client().pipeline()
