@@ -14,7 +14,6 @@ member and serialises each task as jsonl to a null sink.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import resource
@@ -49,15 +48,15 @@ def _bare_scan(url: str, queue: multiprocessing.Queue[dict[str, Any]]) -> None:
 
 def _due(url: str, as_of: str, queue: multiprocessing.Queue[dict[str, Any]]) -> None:
     from services.scheduler.due import DueQuery, compute_due
+    from services.scheduler.listing import write_listing
     from shared.db import make_engine
 
     engine = make_engine(url)
     started, cpu = time.perf_counter(), _cpu()
-    tasks = 0
-    with open("/dev/null", "w") as sink:
-        for task in compute_due(engine, DueQuery(date.fromisoformat(as_of))):
-            sink.write(json.dumps(task.as_listing(), ensure_ascii=False) + "\n")
-            tasks += 1
+    with open("/dev/null", "w") as sink:  # the listing `liaison due --format jsonl` writes
+        tasks = write_listing(
+            compute_due(engine, DueQuery(date.fromisoformat(as_of))), "jsonl", sink, None
+        )
     queue.put(
         {
             "seconds": time.perf_counter() - started,

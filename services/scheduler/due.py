@@ -181,6 +181,9 @@ def compute_due(
     earliest = earliest_needed(in_play, query.as_of)
     needs = fact_needs(in_play, query.as_of)
     with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # One instant for everything read, by this connection and the streams' own.
+            conn.execution_options(isolation_level="REPEATABLE READ")
         campaigns = CampaignIndex(active_campaigns(conn, query.as_of), tree)
         ctx = Context(query.as_of, campaigns)
         prepared: dict[str, list[tuple[Evaluator, int]]] = {}  #: by organization
@@ -196,6 +199,7 @@ def compute_due(
             campaign_ids=campaigns.ids,
             batch_size=batch_size,
             needs=needs,
+            read_ahead=True,
         )
         with closing(batches):  # its cursors close before the connection goes back
             for batch in batches:

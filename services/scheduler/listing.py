@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable
+from datetime import date
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TextIO
 
@@ -36,7 +37,7 @@ def write_listing(tasks: Iterable[Task], fmt: str, out: TextIO | None, path: Pat
     if fmt == "jsonl":
         for task in tasks:
             count += 1
-            out.write(json.dumps(task.as_listing(), ensure_ascii=False) + "\n")
+            out.write(jsonl_line(task))
     elif fmt == "csv":
         writer = csv.writer(out)
         writer.writerow(LISTING_FIELDS)
@@ -52,6 +53,30 @@ def write_listing(tasks: Iterable[Task], fmt: str, out: TextIO | None, path: Pat
     else:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return count
+
+
+def jsonl_line(task: Task) -> str:
+    """The task as one line of the jsonl contract: byte for byte what
+    `json.dumps(task.as_listing(), ensure_ascii=False)` writes, plus the newline, without
+    building the dict (a province-wide listing writes millions of lines)."""
+    return (
+        f'{{"member_id": {encode_basestring(task.member_id)}, '
+        f'"rule": {encode_basestring(task.rule)}, '
+        f'"window_start": {_json_date(task.window_start)}, '
+        f'"window_end": {_json_date(task.window_end)}, '
+        f'"liaison_id": {_json_text(task.liaison_id)}, '
+        f'"org": {encode_basestring(task.org)}, '
+        f'"overdue_days": {task.overdue_days!r}, "done": {task.done!r}, '
+        f'"required": {task.required!r}}}\n'
+    )
+
+
+def _json_date(day: date | None) -> str:
+    return "null" if day is None else f'"{day.isoformat()}"'
+
+
+def _json_text(text: str | None) -> str:
+    return "null" if text is None else encode_basestring(text)
 
 
 def _table_row(values: dict[str, object]) -> str:

@@ -1,0 +1,59 @@
+"""The jsonl listing is written without json.dumps, for speed: it must stay byte-identical."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.scheduler.due import Task
+from services.scheduler.listing import jsonl_line, write_listing
+
+texts = st.text()  # any text, quotes, backslashes, control and non-ASCII characters included
+days = st.none() | st.dates()
+counts = st.integers(min_value=-(10**6), max_value=10**6)
+
+tasks = st.builds(
+    Task,
+    member_id=texts,
+    rule=texts,
+    window_start=days,
+    window_end=days,
+    liaison_id=st.none() | texts,
+    org=texts,
+    overdue_days=counts,
+    done=counts,
+    required=counts,
+    member_name=texts,
+    priority=counts,
+)
+
+
+@given(tasks)
+def test_a_jsonl_line_is_byte_for_byte_what_json_dumps_writes(task: Task) -> None:
+    assert jsonl_line(task) == json.dumps(task.as_listing(), ensure_ascii=False) + "\n"
+
+
+def test_the_jsonl_listing_reads_back_as_the_contract_fields_in_order() -> None:
+    task = Task(
+        "M0001", "quarterly_visit", date(2026, 10, 1), date(2026, 12, 31), None, "TH-XC-01",
+        3, 0, 1, "张三", 10,
+    )  # fmt: skip
+    out = io.StringIO()
+    assert write_listing([task, task], "jsonl", out, None) == 2
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2
+    parsed = json.loads(lines[0])
+    assert list(parsed) == [
+        "member_id", "rule", "window_start", "window_end", "liaison_id", "org",
+        "overdue_days", "done", "required",
+    ]  # fmt: skip
+    assert parsed["liaison_id"] is None and parsed["window_end"] == "2026-12-31"
+    assert lines[0] == (
+        '{"member_id": "M0001", "rule": "quarterly_visit", "window_start": "2026-10-01", '
+        '"window_end": "2026-12-31", "liaison_id": null, "org": "TH-XC-01", '
+        '"overdue_days": 3, "done": 0, "required": 1}'
+    )
