@@ -195,3 +195,19 @@ def test_sqlite_and_postgresql_give_identical_jsonl_for_the_same_ledger(
         build_ledger(engine, seed=seed, members=150, as_of=AS_OF)
         outputs.append(listing(engine))
     assert outputs[0] and outputs[0] == outputs[1]
+
+
+def test_a_listing_abandoned_after_its_first_task_leaves_no_stream_open(engine: Engine) -> None:
+    import threading
+
+    build_ledger(engine, seed=3, members=60, as_of=AS_OF)
+    before = engine.pool.checkedout()  # type: ignore[attr-defined]
+    # Batches of 5 members: the member stream's thread is still reading ahead when the
+    # listing is abandoned.
+    tasks = compute_due(engine, DueQuery(AS_OF), batch_size=5)
+    assert next(tasks) is not None
+    if engine.dialect.name == "postgresql":  # each stream on a connection and thread of its own
+        assert any(t.name == "liaison-stream" for t in threading.enumerate())
+    tasks.close()
+    assert not [t for t in threading.enumerate() if t.name == "liaison-stream"]
+    assert engine.pool.checkedout() == before  # type: ignore[attr-defined]
