@@ -35,6 +35,7 @@ from services.notifier.testing.twilio_server import (
 from shared.db import make_engine
 from tests.conftest import POSTGRES_URL, require_server
 from tests.deploy.layout import env_example_values, exec_start_args
+from tests.drills.outcomes import statuses
 from tests.drills.processes import (
     LIAISON,
     OwnRedis,
@@ -128,12 +129,6 @@ def get(port: int, path: str) -> int:
         return int(exc.code)
     except OSError:
         return 0
-
-
-def statuses(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT status, count(*) FROM notifications GROUP BY status"))
-        return {str(s): int(c) for s, c in rows}
 
 
 @pytest.fixture

@@ -105,6 +105,13 @@ def statuses(engine: Engine) -> Counter[str]:
         )
 
 
+def accepted_among(engine: Engine, twilio: TwilioTestServer, status: str) -> int:
+    """How many of the notifications now in `status` the (loopback) provider had accepted:
+    whether a dead-lettered or stuck send had in fact gone out."""
+    accepted = {r.form.get("To") for r in twilio.sent()}
+    return sum(a in accepted for a in addresses(engine, status))
+
+
 def addresses(engine: Engine, status: str) -> list[str]:
     """The addresses of the notifications in `status` (one per notification when planted)."""
     with engine.connect() as conn:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
 from shared.db import make_engine
 
@@ -215,9 +215,3 @@ def wait_until(predicate: object, timeout_s: float, every_s: float = 0.5) -> boo
             return True
         time.sleep(every_s)
     return bool(predicate())
-
-
-def statuses(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT status, count(*) FROM notifications GROUP BY status"))
-        return {str(s): int(c) for s, c in rows}

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.drills.conftest import DrillWorld
-from tests.drills.outcomes import addresses, count, statuses
+from tests.drills.outcomes import accepted_among, count, statuses
 from tests.drills.planting import enqueue_all, plant
 from tests.drills.processes import (
     scheduler_command,
@@ -83,8 +83,7 @@ def test_postgres_away_for_20_s_mid_run_loses_nothing_and_repeats_at_most_what_w
             for w in workers:
                 stop(w)
             stop(scheduler)
-    dead = addresses(world.engine, "dead")
-    accepted = {r.form.get("To") for r in world.twilio.sent()}
+    dead_accepted = accepted_among(world.engine, world.twilio, "dead")
     outcome = count(
         world.engine,
         "PostgreSQL away for 20 s",
@@ -95,7 +94,7 @@ def test_postgres_away_for_20_s_mid_run_loses_nothing_and_repeats_at_most_what_w
             f"{cut} connections cut; {accepted_while_away} provider acceptances while away;"
             f" {alive}/{WORKERS} workers alive at the end, none restarted; left behind:"
             f" {dict(statuses(world.engine))}; of the dead-lettered,"
-            f" {sum(a in accepted for a in dead)} had been accepted by the provider"
+            f" {dead_accepted} had been accepted by the provider"
         ),
     )
     assert settled, statuses(world.engine)

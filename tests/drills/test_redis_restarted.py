@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.drills.conftest import DrillWorld
-from tests.drills.outcomes import addresses, count, statuses
+from tests.drills.outcomes import accepted_among, count, statuses
 from tests.drills.planting import enqueue_all, plant
 from tests.drills.processes import (
     scheduler_command,
@@ -70,8 +70,7 @@ def test_redis_restarted_mid_run_loses_nothing_and_repeats_at_most_what_was_in_f
         for w in workers:
             stop(w)
         stop(scheduler)
-    dead = addresses(world.engine, "dead")
-    accepted = {r.form.get("To") for r in world.twilio.sent()}
+    dead_accepted = accepted_among(world.engine, world.twilio, "dead")
     outcome = count(
         world.engine,
         "Redis restarted mid-run",
@@ -81,7 +80,7 @@ def test_redis_restarted_mid_run_loses_nothing_and_repeats_at_most_what_was_in_f
         note=(
             f"Redis unreachable {unreachable_s:.1f} s; {alive}/{WORKERS} workers alive at the"
             f" end, none restarted; left behind: {dict(statuses(world.engine))}; of the"
-            f" dead-lettered, {sum(a in accepted for a in dead)} had been accepted by the"
+            f" dead-lettered, {dead_accepted} had been accepted by the"
             " provider"
         ),
     )

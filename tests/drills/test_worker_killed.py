@@ -6,10 +6,9 @@ import signal
 import time
 
 import pytest
-from sqlalchemy import text
 
 from tests.drills.conftest import DrillWorld
-from tests.drills.outcomes import count, statuses
+from tests.drills.outcomes import accepted_among, count, statuses
 from tests.drills.planting import enqueue_all, plant
 from tests.drills.processes import start, stop, wait_until, worker_command
 
@@ -58,14 +57,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_repeats_at_most_its_concurren
         stop(survivor)
         if victim.poll() is None:
             victim.kill()
-    with world.engine.connect() as conn:
-        stuck = [
-            a
-            for (a,) in conn.execute(
-                text("SELECT address FROM notifications WHERE status = 'sending'")
-            )
-        ]
-    accepted = {r.form.get("To") for r in world.twilio.sent()}
+    stuck_accepted = accepted_among(world.engine, world.twilio, "sending")
     outcome = count(
         world.engine,
         "worker SIGKILL mid-run",
@@ -74,7 +66,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_repeats_at_most_its_concurren
         seconds=time.monotonic() - began,
         note=(
             f"left behind: {dict(statuses(world.engine))}; of those stuck in sending,"
-            f" {sum(a in accepted for a in stuck)} had been accepted by the provider"
+            f" {stuck_accepted} had been accepted by the provider"
         ),
     )
     assert outcome.planned == SENDS

@@ -20,9 +20,7 @@ def _claimed(engine: Engine, clock: FixedClock, make_notification: NotificationF
     nid = make_notification()
     with transaction(engine) as session:
         mark_queued(session, [nid], now=clock.now())
-        assert transition(
-            session, nid, from_statuses=("queued",), to="sending", now=clock.now()
-        )
+        assert transition(session, nid, from_statuses=("queued",), to="sending", now=clock.now())
     return nid
 
 
