@@ -168,6 +168,7 @@ def scheduler_command(
         runner=dramatiq_runner(broker, client) if distribute else None,
         tick_s=tick_seconds,
         after_tick=after_tick,
+        stale_sending_s=settings.stale_sending_s,
     )
     signal.signal(signal.SIGTERM, lambda *_: service.stop.set())
     signal.signal(signal.SIGINT, lambda *_: service.stop.set())

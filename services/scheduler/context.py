@@ -1,8 +1,10 @@
-"""What one planning pass reads once: the tree, the policy, the calendars, the marks.
+"""What a planning pass reads before it plans: the tree, the policy, the calendars, the marks.
 
 A planning pass covers one shard (an organization's subtree, or the whole tree) at one
-instant. Everything here is small (organizations, policy, recent marks); members and
-their facts are streamed by the kind planners.
+instant. The tree, the policy, the calendars and the secretaries (`PlanningBase`) are read
+once per reconcile and shared by its shards; the recent marks are read by each shard,
+as another shard may just have added some. Members and their facts are streamed by the
+kind planners.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from services.notifier.broker import NOTIFICATIONS_QUEUE
 from services.notifier.enqueuing import enqueue
 from services.notifier.outbox import WAITING_STATUSES, dead_letter_stale_sending, waiting_since
 from services.notifier.recovery import waiting_message_args
+from services.notifier.runtime import DEFAULT_STALE_SENDING_S
 from services.scheduler.lease import RedisLease
 from services.scheduler.planner import PlanReport, ShardRunner
 from services.scheduler.reconcile import reconcile
@@ -49,7 +50,7 @@ from services.scheduler.workdays import calendar_gaps
 from shared.clock import Clock
 from shared.db import transaction
 from shared.models import Notification
-from shared.settings import DEFAULT_TIMEZONE, load_settings
+from shared.settings import DEFAULT_TIMEZONE
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +62,6 @@ STALE_PENDING = timedelta(minutes=5)
 #: a queued notification untouched and due this long, with no message waiting, lost it
 #: (or sooner, when `stale_sending_s` is shorter: the drills shorten it)
 STALE_QUEUED = timedelta(minutes=5)
-
-
-def _stale_sending_s() -> int:
-    return load_settings().stale_sending_s
 
 
 @dataclass
@@ -82,9 +79,9 @@ class SchedulerService:
     after_tick: Callable[[], None] | None = None
     ticks: int = 0
     acted: int = 0
-    #: seconds after which a claim for sending is taken as abandoned (the workers' setting,
-    #: LIAISON_STALE_SENDING_S, read from the environment unless given)
-    stale_sending_s: int = field(default_factory=_stale_sending_s)
+    #: seconds after which a claim for sending is taken as abandoned: the workers' setting
+    #: (LIAISON_STALE_SENDING_S), which `liaison scheduler` passes from its settings
+    stale_sending_s: int = DEFAULT_STALE_SENDING_S
     #: notifications the last sweep found waiting with no message, and when each was
     #: last touched: lost if the next sweep finds them so again, untouched
     suspects: dict[int, datetime] = field(default_factory=dict)
