@@ -199,7 +199,9 @@ def compute_due(
             campaign_ids=campaigns.ids,
             batch_size=batch_size,
             needs=needs,
-            read_ahead=True,
+            # One liaison's members (a digest refreshed at send time, by each of a
+            # worker's threads) are too few to be worth six more connections.
+            read_ahead=query.liaison_id is None,
         )
         with closing(batches):  # its cursors close before the connection goes back
             for batch in batches:

@@ -28,12 +28,14 @@ from sqlalchemy import (
     bindparam,
     case,
     collate,
+    create_engine,
     false,
     func,
     not_,
     or_,
     select,
 )
+from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import ColumnElement
 
 from services.scheduler.evaluation import ALL_SOURCES, FactNeeds, InteractionWindow
@@ -220,6 +222,22 @@ _READ_AHEAD = 2  #: chunks a stream's thread may hold ready beyond the one being
 _END = object()
 
 
+_UNPOOLED: dict[str, Engine] = {}
+_UNPOOLED_LOCK = threading.Lock()
+
+
+def _unpooled(engine: Engine) -> Engine:
+    """An engine for the same database whose connections are opened and closed for each
+    stream, outside `engine`'s pool: a worker planning eight shards at once would otherwise
+    need up to 8 × 7 of its pool's connections, and wait for them."""
+    key = engine.url.render_as_string(hide_password=False)
+    with _UNPOOLED_LOCK:
+        found = _UNPOOLED.get(key)
+        if found is None:
+            found = _UNPOOLED[key] = create_engine(engine.url, poolclass=NullPool)
+        return found
+
+
 class _ReadAhead:
     """`_chunks` of a statement on a connection of its own in a shared snapshot, fetched
     by a thread a few chunks ahead of the reader. Started at once, not at the first read:
@@ -227,7 +245,8 @@ class _ReadAhead:
     """
 
     def __init__(self, engine: Engine, snapshot: str, stmt: Any, size: int) -> None:
-        self._engine, self._snapshot, self._stmt, self._size = engine, snapshot, stmt, size
+        self._engine, self._snapshot = _unpooled(engine), snapshot
+        self._stmt, self._size = stmt, size
         self._ready: queue.Queue[Any] = queue.Queue(maxsize=_READ_AHEAD)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._produce, name="liaison-stream", daemon=True)
