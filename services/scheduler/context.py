@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, and_, exists, not_, or_, select
+from sqlalchemy import Connection, Engine, and_, exists, not_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -70,6 +70,11 @@ class PlanningBase:
             calendars=OrgCalendars.load(session, tree),
             secretaries=secretaries,
         )
+
+    @classmethod
+    def read(cls, engine: Engine) -> PlanningBase:
+        with Session(engine) as session:
+            return cls.load(session)
 
     def policy(self, org: str) -> MessagePolicy:
         """`org`'s messaging policy, worked out once per distinct policy."""

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def inline_runner(engine: Engine, broker: RedisBroker | None) -> ShardRunner:
     def run(shards: Sequence[Shard], now: datetime) -> list[PlanReport]:
-        base = _base(engine)
+        base = PlanningBase.read(engine)
         return [plan(engine, now, shard=s, broker=broker, base=base) for s in shards]
 
     return run
@@ -44,15 +44,10 @@ def reconcile(
     shards = shards_at(tree, depth, org)
     total = PlanReport(now=now)
     if dry_run:
-        base = _base(engine)
+        base = PlanningBase.read(engine)
         for s in shards:
             total.merge(plan(engine, now, shard=s, dry_run=True, base=base))
         return total
     for report in (runner or inline_runner(engine, broker))(shards, now):
         total.merge(report)
     return total
-
-
-def _base(engine: Engine) -> PlanningBase:
-    with Session(engine) as session:
-        return PlanningBase.load(session)

@@ -19,7 +19,6 @@ import dramatiq
 import redis
 from dramatiq import Broker
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from services.scheduler.context import PlanningBase
 from services.scheduler.planner import PlanReport, Shard, ShardRunner
@@ -77,8 +76,7 @@ def declare_planner_actor(
 
         base = bases.get(run)
         if base is None:
-            with Session(engine()) as session:
-                base = PlanningBase.load(session)
+            base = PlanningBase.read(engine())
             bases.clear()
             bases[run] = base
         report = plan(
