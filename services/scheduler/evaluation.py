@@ -26,7 +26,13 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from services.scheduler.facts import CampaignFact, MemberFacts
-from services.scheduler.periods import add_months_clamped, age_on, anniversary, period_bounds
+from services.scheduler.periods import (
+    add_months_clamped,
+    age_on,
+    anniversary,
+    latest_birth_for_age,
+    period_bounds,
+)
 from shared.calendars import spring_festival
 
 
@@ -61,11 +67,33 @@ class Assessment(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class InteractionWindow:
+    """Interactions a rule may count: dated from `start` (to D), of these kinds and places
+    (None: any)."""
+
+    start: date
+    kinds: frozenset[str] | None
+    places: frozenset[str] | None
+
+    def covers(self, other: InteractionWindow) -> bool:
+        """Whether every interaction `other` asks for is also asked for here."""
+        return (
+            self.start <= other.start
+            and (self.kinds is None or (other.kinds is not None and other.kinds <= self.kinds))
+            and (self.places is None or (other.places is not None and other.places <= self.places))
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Context:
     as_of: date
     #: the study campaigns active on D for a member's home organization (ancestors included)
     campaigns_for: Callable[[str], Sequence[CampaignFact]]
     explain: bool = False
+    #: the windows whose interactions the loader counted in the database (`FactNeeds.tallies`),
+    #: in `MemberFacts.tallies`' order: a calendar rule whose window is one of them reads its
+    #: count there instead of counting the member's interactions
+    tallies: tuple[InteractionWindow, ...] = ()
 
 
 Evaluator = Callable[[MemberFacts], list[Assessment]]
@@ -166,19 +194,30 @@ class RecordSelector:
         return what + (f" at {'/'.join(sorted(self.places))}" if self.places else "")
 
 
-def _age_gate(
-    name: str, min_age: int | None, facts: MemberFacts, as_of: date, explain: bool
-) -> Assessment | None:
-    if min_age is None:
-        return None
-    if facts.birth_date is None:
-        return Assessment(name, False, False, reason="birth date unknown" if explain else "")
-    age = age_on(facts.birth_date, as_of)
-    if age < min_age:
-        return Assessment(
-            name, False, False, reason=f"aged {age}, under {min_age}" if explain else ""
-        )
-    return None
+class _AgeGate:
+    """Whether a member is old enough for a rule on D: born on or before the latest birth
+    date of anyone that old on D, worked out once per run rather than an age per member."""
+
+    __slots__ = ("as_of", "born_by", "min_age", "name")
+
+    def __init__(self, name: str, min_age: int, as_of: date) -> None:
+        self.name, self.min_age, self.as_of = name, min_age, as_of
+        self.born_by = latest_birth_for_age(min_age, as_of)
+
+    def refuse(self, facts: MemberFacts, explain: bool) -> Assessment | None:
+        """The assessment that the member is out of the rule's reach, or None if within."""
+        birth = facts.birth_date
+        if birth is None:
+            reason = "birth date unknown" if explain else ""
+            return Assessment(self.name, False, False, reason=reason)
+        if birth <= self.born_by:
+            return None
+        reason = f"aged {age_on(birth, self.as_of)}, under {self.min_age}" if explain else ""
+        return Assessment(self.name, False, False, reason=reason)
+
+
+def _age_gate(name: str, min_age: Any, as_of: date) -> _AgeGate | None:
+    return None if min_age is None else _AgeGate(name, int(min_age), as_of)
 
 
 # -- strategies ---------------------------------------------------------------------------
@@ -189,15 +228,21 @@ def calendar_strategy(rule: EffectiveRule, ctx: Context) -> Evaluator:
     period = p["period"]
     start, end = period_bounds(as_of, period)
     required = int(p.get("required", 1))
-    min_age = p.get("min_age")
+    gate = _age_gate(name, p.get("min_age"), as_of)
     records = RecordSelector.of(p)
+    # Counted by the loader in the database when it could (`FactNeeds.tallies`); never
+    # when explaining, which lists the records themselves.
+    slot = None
+    if records.source == "interactions" and not explain:
+        window = InteractionWindow(start, records.kinds, records.places)
+        slot = ctx.tallies.index(window) if window in ctx.tallies else None
 
     def evaluate(facts: MemberFacts) -> list[Assessment]:
-        if min_age is not None:
-            gated = _age_gate(name, min_age, facts, as_of, explain)
-            if gated:
-                return [gated]
-        done = records.count(facts, start, as_of)
+        if gate is not None:
+            refused = gate.refuse(facts, explain)
+            if refused:
+                return [refused]
+        done = facts.tallies[slot] if slot is not None else records.count(facts, start, as_of)
         listed = done < required
         if not explain:
             return [Assessment(name, True, listed, start, end, 0, done, required)]
@@ -257,16 +302,16 @@ def _key_date(key: str, year: int, join_date: date) -> date | None:
 def anniversary_strategy(rule: EffectiveRule, ctx: Context) -> Evaluator:
     p, name, d, explain = rule.params, rule.name, ctx.as_of, ctx.explain
     half = timedelta(days=int(p["window_half_days"]))
-    min_age = p.get("min_age")
+    gate = _age_gate(name, p.get("min_age"), d)
     keys = tuple(p["key_dates"])
     years = (d.year - 1, d.year, d.year + 1)
     records = RecordSelector.of(p)
 
     def evaluate(facts: MemberFacts) -> list[Assessment]:
-        if min_age is not None:
-            gated = _age_gate(name, min_age, facts, d, explain)
-            if gated:
-                return [gated]
+        if gate is not None:
+            refused = gate.refuse(facts, explain)
+            if refused:
+                return [refused]
         seen: set[date] = set()
         out: list[Assessment] = []
         dates: list[date] | None = None
@@ -379,30 +424,14 @@ def earliest_needed(rules: Iterable[EffectiveRule], as_of: date) -> date:
 
 
 @dataclass(frozen=True, slots=True)
-class InteractionWindow:
-    """Interactions a rule may count: dated from `start` (to D), of these kinds and places
-    (None: any)."""
-
-    start: date
-    kinds: frozenset[str] | None
-    places: frozenset[str] | None
-
-    def covers(self, other: InteractionWindow) -> bool:
-        """Whether every interaction `other` asks for is also asked for here."""
-        return (
-            self.start <= other.start
-            and (self.kinds is None or (other.kinds is not None and other.kinds <= self.kinds))
-            and (self.places is None or (other.places is not None and other.places <= self.places))
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class FactNeeds:
     """The facts `rules` may look at on D, for the loader to read no more than those.
 
     Every evaluator counts records of its own selector within its own window, so each
     member needs only the union of the rules' (window, selector) pairs, dated from the
-    loader's `earliest` (see `earliest_needed`) to D. The exception is a
+    loader's `earliest` (see `earliest_needed`) to D. A calendar rule needs no record at
+    all, only how many there are in its window: the database counts those (`tallies`), and
+    the interactions read as records are only the other rules' windows. The exception is a
     frequent mover: the rolling rule's last contact is the latest interaction of any kind,
     so a member who may be one gets every interaction from `earliest`.
     """
@@ -415,13 +444,18 @@ class FactNeeds:
     #: movers, and need every interaction from `earliest` (and their last contact before it
     #: when they have none in range); None: no rolling rule is in play
     movers: tuple[date, int] | None
+    #: the windows whose interactions (dated up to D) the loader counts for each member,
+    #: in `MemberFacts.tallies`' order
+    tallies: tuple[InteractionWindow, ...] = ()
 
 
-def fact_needs(rules: Iterable[EffectiveRule], as_of: date) -> FactNeeds:
-    """What the enabled `rules` may read on `as_of` (see FactNeeds)."""
+def fact_needs(rules: Iterable[EffectiveRule], as_of: date, *, tally: bool = True) -> FactNeeds:
+    """What the enabled `rules` may read on `as_of` (see FactNeeds). `tally`: whether the
+    calendar rules' interactions are to be counted by the database rather than read."""
     rules = [r for r in rules if r.enabled]
     sources: set[str] = set()
     windows: list[InteractionWindow] = []
+    tallies: set[InteractionWindow] = set()
     narrow = True
     movers: tuple[date, int] | None = None
     for rule in rules:
@@ -430,6 +464,9 @@ def fact_needs(rules: Iterable[EffectiveRule], as_of: date) -> FactNeeds:
         records = RecordSelector.of(p)
         if rule.strategy == "calendar":
             start = period_bounds(as_of, p["period"])[0]
+            if tally and source == "interactions":
+                tallies.add(InteractionWindow(start, records.kinds, records.places))
+                continue
         elif rule.strategy == "anniversary":
             start = as_of - timedelta(days=2 * int(p["window_half_days"]))
         elif rule.strategy == "rolling":
@@ -457,13 +494,25 @@ def fact_needs(rules: Iterable[EffectiveRule], as_of: date) -> FactNeeds:
         else:
             sources.add(source)
     kept: list[InteractionWindow] = []
-    for w in sorted(set(windows), key=lambda w: (w.start, w.kinds is not None)):
+    for w in sorted(set(windows), key=_window_order):
         if not any(k.covers(w) for k in kept):
             kept.append(w)
     return FactNeeds(
         frozenset(sources),
         tuple(kept) if narrow else None,
         movers,
+        tuple(sorted(tallies, key=_window_order)),
+    )
+
+
+def _window_order(w: InteractionWindow) -> tuple[date, bool, tuple[str, ...], tuple[str, ...]]:
+    """Widest first (earliest start, any kind), then a fixed order, so that a run's SQL
+    and its tallies' order do not depend on set iteration."""
+    return (
+        w.start,
+        w.kinds is not None,
+        tuple(sorted(w.kinds or ())),
+        tuple(sorted(w.places or ())),
     )
 
 

@@ -38,6 +38,9 @@ class MemberFacts:
     mutes: list[tuple[date, date | None]] = field(default_factory=list)
     #: the last interaction before the loaded range, when the loader looked it up
     earlier_interaction: date | None = None
+    #: interactions counted by the database, one per window of `FactNeeds.tallies` (the
+    #: rules' `Context.tallies` says which is whose); empty when the loader counted none
+    tallies: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -364,6 +364,11 @@ def stream_members(
         Member.certificate_issued_on,
         Assignment.liaison_id,
     ).outerjoin(Assignment, _current_assignment(d))
+    if needs.tallies:
+        counted = _tallies(flt, needs.tallies)
+        stmt = stmt.outerjoin(counted, counted.c.member_id == Member.member_id).add_columns(
+            *(func.coalesce(column, 0) for column in list(counted.c)[1:])
+        )
     opened: list[_Closable] = []
     try:
         snapshot = shared_snapshot(conn) if read_ahead else None
@@ -375,9 +380,13 @@ def stream_members(
             for attribute, convert, query in queries
         ]
         streams = [(attribute, _Lockstep(groups, convert)) for attribute, convert, groups in facts]
+        counts = bool(needs.tallies)
         while rows := list(islice(members, batch_size)):
             batch = []
-            for member_id, name, org, status, mobile, joined, born, id_no, issued, liaison in rows:
+            for row in rows:
+                member_id, name, org, status, mobile, joined, born, id_no, issued, liaison = row[
+                    :_MEMBER_COLUMNS
+                ]
                 m = MemberFacts(
                     member_id,
                     name,
@@ -389,6 +398,8 @@ def stream_members(
                     issued,
                     liaison,
                 )
+                if counts:
+                    m.tallies = row[_MEMBER_COLUMNS:]
                 key = (0, liaison, member_id) if liaison is not None else (1, "", member_id)
                 for attribute, stream in streams:
                     found = stream.take(key)
@@ -405,6 +416,30 @@ def stream_members(
     finally:  # close the cursors now, not whenever the streams are collected
         for chunks in reversed(opened):
             chunks.close()
+
+
+_MEMBER_COLUMNS = 10  #: the member stream's own columns; its tallies follow them
+
+
+def _tallies(flt: MemberFilter, windows: Sequence[InteractionWindow]) -> Any:
+    """Each member's interactions counted in each window (to D), as a subquery with
+    `member_id` and one count per window, for members with any interaction in them.
+
+    Counted by the database, so a calendar rule's interactions never travel to Python. The
+    member filters are repeated inside when they narrow the ledger (one town, one liaison),
+    so that the database counts only those members' interactions.
+    """
+    d = flt.as_of
+    counts = [func.count().filter(_window(w)).label(f"tally_{i}") for i, w in enumerate(windows)]
+    stmt = select(Interaction.member_id, *counts).where(
+        Interaction.on_date >= min(w.start for w in windows), Interaction.on_date <= d
+    )
+    if flt.orgs is not None or flt.liaison_id is not None or flt.member_ids is not None:
+        stmt = stmt.join(Member, Member.member_id == Interaction.member_id)
+        if flt.liaison_id is not None:
+            stmt = stmt.join(Assignment, _current_assignment(d))
+        stmt = stmt.where(*_member_filters(flt))
+    return stmt.group_by(Interaction.member_id).subquery("tallies")
 
 
 #: the stream of a possible frequent mover's interactions outside the calendar windows,
@@ -443,20 +478,21 @@ def _fact_queries(
     interactions = list(in_range)
     columns = (Interaction.on_date, Interaction.kind, Interaction.place)
     if needs.interactions is not None:
-        windows = or_(*[_window(w) for w in needs.interactions]) if needs.interactions else false()
-        interactions.append(windows)
+        windows = or_(*[_window(w) for w in needs.interactions]) if needs.interactions else None
+        if windows is not None:
+            interactions.append(windows)
         if needs.movers is not None:
             # A frequent mover's last contact is of any kind: a mover's other interactions
             # come as a stream of their own. Folded into the first one as `windows OR
             # member_id IN (movers)`, PostgreSQL plans a scan of the whole table for every
             # subtree (2.5 s for a town of a 1,000,000-member ledger, against 36 ms).
-            others = [
-                *in_range,
-                Interaction.member_id.in_(_movers(d, earliest, *needs.movers)),
-                not_(func.coalesce(windows, false())),
-            ]
+            others = [*in_range, Interaction.member_id.in_(_movers(d, earliest, *needs.movers))]
+            if windows is not None:
+                others.append(not_(func.coalesce(windows, false())))
             queries.append((MOVER_INTERACTIONS, _interactions, (Interaction, columns, others)))
-    queries.insert(0, ("interactions", _interactions, (Interaction, columns, interactions)))
+    if needs.interactions is None or needs.interactions:
+        # (None: all of them; no window at all: no rule reads interactions as records)
+        queries.insert(0, ("interactions", _interactions, (Interaction, columns, interactions)))
     sources = needs.sources
     if needs.movers is not None:
         sources = sources | {"moves"}  # who is a mover

@@ -46,8 +46,21 @@ def age_on(birth: date, day: date) -> int:
     return years - 1 if day < anniversary(birth, day.year) else years
 
 
+def latest_birth_for_age(age: int, day: date) -> date:
+    """The latest birth date of anyone aged `age` or more on `day` (by `age_on`, whose
+    29 February rule this follows): a member is that old exactly when born on or before it."""
+    born_by = anniversary(day, day.year - age)
+    while age_on(born_by + timedelta(days=1), day) >= age:
+        born_by += timedelta(days=1)
+    return born_by
+
+
+@lru_cache(maxsize=65536)
 def add_months_clamped(day: date, months: int) -> date:
-    """`day` plus calendar months, clamped to the end of a shorter month (31 Aug + 6 → 28 Feb)."""
+    """`day` plus calendar months, clamped to the end of a shorter month (31 Aug + 6 → 28 Feb).
+
+    Cached: a run asks it for every member's last review, and those share few dates.
+    """
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
