@@ -432,7 +432,9 @@ def _tallies(flt: MemberFilter, windows: Sequence[InteractionWindow]) -> Any:
     d = flt.as_of
     counts = [func.count().filter(_window(w)).label(f"tally_{i}") for i, w in enumerate(windows)]
     stmt = select(Interaction.member_id, *counts).where(
-        Interaction.on_date >= min(w.start for w in windows), Interaction.on_date <= d
+        Interaction.on_date >= min(w.start for w in windows),
+        Interaction.on_date <= d,
+        or_(*(_window(w) for w in windows)),  # only the rows some window counts
     )
     if flt.orgs is not None or flt.liaison_id is not None or flt.member_ids is not None:
         stmt = stmt.join(Member, Member.member_id == Interaction.member_id)
