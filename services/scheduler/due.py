@@ -185,7 +185,7 @@ def compute_due(
             # One instant for everything read, by this connection and the streams' own.
             conn.execution_options(isolation_level="REPEATABLE READ")
         campaigns = CampaignIndex(active_campaigns(conn, query.as_of), tree)
-        ctx = Context(query.as_of, campaigns, tallies=needs.tallies)
+        ctx = Context(query.as_of, campaigns, tallies=needs.tallies, listed_only=True)
         prepared: dict[str, list[tuple[Evaluator, int]]] = {}  #: by organization
         by_policy: dict[int, list[tuple[Evaluator, int]]] = {}  #: by rules tuple
         flt = MemberFilter(query.as_of, orgs=orgs, liaison_id=query.liaison_id)

@@ -90,13 +90,17 @@ class Context:
     #: the study campaigns active on D for a member's home organization (ancestors included)
     campaigns_for: Callable[[str], Sequence[CampaignFact]]
     explain: bool = False
+    #: `due`: evaluators may leave out every assessment that lists nothing (most of them;
+    #: a province-wide run would build millions only to drop them)
+    listed_only: bool = False
     #: the windows whose interactions the loader counted in the database (`FactNeeds.tallies`),
     #: in `MemberFacts.tallies`' order: a calendar rule whose window is one of them reads its
     #: count there instead of counting the member's interactions
     tallies: tuple[InteractionWindow, ...] = ()
 
 
-Evaluator = Callable[[MemberFacts], list[Assessment]]
+Evaluator = Callable[[MemberFacts], Sequence[Assessment]]
+NOTHING_LISTED: tuple[Assessment, ...] = ()
 
 
 def scope(facts: MemberFacts, as_of: date) -> tuple[bool, str]:
@@ -122,7 +126,7 @@ def prepare(rule: EffectiveRule, ctx: Context) -> Evaluator:
 
 def assess(rule: EffectiveRule, facts: MemberFacts, ctx: Context) -> list[Assessment]:
     """Every assessment `rule` makes of the member (several for key dates and campaigns)."""
-    return prepare(rule, ctx)(facts)
+    return list(prepare(rule, ctx)(facts))
 
 
 # -- records ------------------------------------------------------------------------------
@@ -224,7 +228,7 @@ def _age_gate(name: str, min_age: Any, as_of: date) -> _AgeGate | None:
 
 
 def calendar_strategy(rule: EffectiveRule, ctx: Context) -> Evaluator:
-    p, name, as_of, explain = rule.params, rule.name, ctx.as_of, ctx.explain
+    p, name, as_of, explain, quiet = rule.params, rule.name, ctx.as_of, ctx.explain, ctx.listed_only
     period = p["period"]
     start, end = period_bounds(as_of, period)
     required = int(p.get("required", 1))
@@ -237,14 +241,16 @@ def calendar_strategy(rule: EffectiveRule, ctx: Context) -> Evaluator:
         window = InteractionWindow(start, records.kinds, records.places)
         slot = ctx.tallies.index(window) if window in ctx.tallies else None
 
-    def evaluate(facts: MemberFacts) -> list[Assessment]:
+    def evaluate(facts: MemberFacts) -> Sequence[Assessment]:
         if gate is not None:
             refused = gate.refuse(facts, explain)
             if refused:
-                return [refused]
+                return NOTHING_LISTED if quiet else [refused]
         done = facts.tallies[slot] if slot is not None else records.count(facts, start, as_of)
         listed = done < required
         if not explain:
+            if quiet and not listed:
+                return NOTHING_LISTED
             return [Assessment(name, True, listed, start, end, 0, done, required)]
         reason = (
             f"{done} of {required} {records.describe()} in the {period} "
@@ -257,7 +263,7 @@ def calendar_strategy(rule: EffectiveRule, ctx: Context) -> Evaluator:
 
 
 def rolling_strategy(rule: EffectiveRule, ctx: Context) -> Evaluator:
-    p, name, d, explain = rule.params, rule.name, ctx.as_of, ctx.explain
+    p, name, d, explain, quiet = rule.params, rule.name, ctx.as_of, ctx.explain, ctx.listed_only
     lookback_start = d - timedelta(days=int(p["moves_lookback_days"]) - 1)
     min_moves = int(p["min_moves"])
     interval = timedelta(days=int(p["interval_days"]))
@@ -265,11 +271,11 @@ def rolling_strategy(rule: EffectiveRule, ctx: Context) -> Evaluator:
     required = int(p.get("required", 1))
     records = RecordSelector.of(p)
 
-    def evaluate(facts: MemberFacts) -> list[Assessment]:
+    def evaluate(facts: MemberFacts) -> Sequence[Assessment]:
         moves = sum(1 for m in facts.moves if lookback_start <= m <= d)
         if moves < min_moves:
             if not explain:
-                return [Assessment(name, False, False)]
+                return NOTHING_LISTED if quiet else [Assessment(name, False, False)]
             reason = f"{moves} move(s) since {lookback_start.isoformat()}; needs {min_moves}"
             return [Assessment(name, False, False, reason=reason)]
         dates = records.dates(facts, d)
@@ -300,18 +306,18 @@ def _key_date(key: str, year: int, join_date: date) -> date | None:
 
 
 def anniversary_strategy(rule: EffectiveRule, ctx: Context) -> Evaluator:
-    p, name, d, explain = rule.params, rule.name, ctx.as_of, ctx.explain
+    p, name, d, explain, quiet = rule.params, rule.name, ctx.as_of, ctx.explain, ctx.listed_only
     half = timedelta(days=int(p["window_half_days"]))
     gate = _age_gate(name, p.get("min_age"), d)
     keys = tuple(p["key_dates"])
     years = (d.year - 1, d.year, d.year + 1)
     records = RecordSelector.of(p)
 
-    def evaluate(facts: MemberFacts) -> list[Assessment]:
+    def evaluate(facts: MemberFacts) -> Sequence[Assessment]:
         if gate is not None:
             refused = gate.refuse(facts, explain)
             if refused:
-                return [refused]
+                return NOTHING_LISTED if quiet else [refused]
         seen: set[date] = set()
         out: list[Assessment] = []
         dates: list[date] | None = None
@@ -336,6 +342,8 @@ def anniversary_strategy(rule: EffectiveRule, ctx: Context) -> Evaluator:
                 evidence = records.evidence(facts, start, d)
                 out.append(Assessment(name, True, listed, start, end, 0, done, 1, evidence, reason))
         if not out:
+            if quiet:
+                return NOTHING_LISTED
             return [Assessment(name, False, False, reason="no key date within its window of D")]
         return out
 
@@ -343,15 +351,17 @@ def anniversary_strategy(rule: EffectiveRule, ctx: Context) -> Evaluator:
 
 
 def review_cycle_strategy(rule: EffectiveRule, ctx: Context) -> Evaluator:
-    p, name, d, explain = rule.params, rule.name, ctx.as_of, ctx.explain
+    p, name, d, explain, quiet = rule.params, rule.name, ctx.as_of, ctx.explain, ctx.listed_only
     months = int(p["cycle_months"])
     lead = timedelta(days=int(p["lead_days"]))
 
-    def evaluate(facts: MemberFacts) -> list[Assessment]:
+    def evaluate(facts: MemberFacts) -> Sequence[Assessment]:
         candidates = [x for x in facts.reviews if x <= d]
         if facts.certificate_issued_on and facts.certificate_issued_on <= d:
             candidates.append(facts.certificate_issued_on)
         if not candidates:
+            if quiet:
+                return NOTHING_LISTED
             return [Assessment(name, False, False, reason="no activity certificate issued")]
         base = max(candidates)
         due = add_months_clamped(base, months)
@@ -359,6 +369,8 @@ def review_cycle_strategy(rule: EffectiveRule, ctx: Context) -> Evaluator:
         listed = d >= start
         overdue = max(0, (d - due).days)
         if not explain:
+            if quiet and not listed:
+                return NOTHING_LISTED
             return [Assessment(name, True, listed, start, due, overdue, 0, 1)]
         reason = (
             f"last issue/review {base.isoformat()}; next review due {due.isoformat()}, "
@@ -371,11 +383,13 @@ def review_cycle_strategy(rule: EffectiveRule, ctx: Context) -> Evaluator:
 
 
 def campaign_strategy(rule: EffectiveRule, ctx: Context) -> Evaluator:
-    name, explain, campaigns_for = rule.name, ctx.explain, ctx.campaigns_for
+    name, explain, campaigns_for, quiet = rule.name, ctx.explain, ctx.campaigns_for, ctx.listed_only
 
-    def evaluate(facts: MemberFacts) -> list[Assessment]:
+    def evaluate(facts: MemberFacts) -> Sequence[Assessment]:
         campaigns = campaigns_for(facts.home_org)
         if not campaigns:
+            if quiet:
+                return NOTHING_LISTED
             return [
                 Assessment(name, False, False, reason="no study campaign active for the branch")
             ]
