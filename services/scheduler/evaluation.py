@@ -507,16 +507,22 @@ def fact_needs(rules: Iterable[EffectiveRule], as_of: date, *, tally: bool = Tru
             windows.append(InteractionWindow(start, records.kinds, records.places))
         else:
             sources.add(source)
+    return FactNeeds(
+        frozenset(sources),
+        widest(windows) if narrow else None,
+        movers,
+        tuple(sorted(tallies, key=_window_order)),
+    )
+
+
+def widest(windows: Iterable[InteractionWindow]) -> tuple[InteractionWindow, ...]:
+    """The windows no other of them covers: the same interactions, asked for in fewer
+    conditions."""
     kept: list[InteractionWindow] = []
     for w in sorted(set(windows), key=_window_order):
         if not any(k.covers(w) for k in kept):
             kept.append(w)
-    return FactNeeds(
-        frozenset(sources),
-        tuple(kept) if narrow else None,
-        movers,
-        tuple(sorted(tallies, key=_window_order)),
-    )
+    return tuple(kept)
 
 
 def _window_order(w: InteractionWindow) -> tuple[date, bool, tuple[str, ...], tuple[str, ...]]:

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import ColumnElement
 
-from services.scheduler.evaluation import ALL_SOURCES, FactNeeds, InteractionWindow
+from services.scheduler.evaluation import ALL_SOURCES, FactNeeds, InteractionWindow, widest
 from services.scheduler.facts import CampaignFact, InteractionFact, MemberFacts
 from shared.models import (
     Assignment,
@@ -218,6 +218,7 @@ def shared_snapshot(conn: Connection) -> str | None:
     return snapshot
 
 
+_STREAM_WORK_MEM = "64MB"  #: PostgreSQL's work_mem for each read-ahead stream's query
 _READ_AHEAD = 2  #: chunks a stream's thread may hold ready beyond the one being read
 _END = object()
 
@@ -282,6 +283,10 @@ class _ReadAhead:
                 # Compiling code for a query read once costs more than it saves (about
                 # a second per stream on a 1,000,000-member ledger).
                 conn.exec_driver_sql("SET LOCAL jit = off")
+                # The default 4 MB spills a whole-ledger listing's hash aggregates and sorts
+                # to disk: at 1,000,000 members the member stream's first row came after
+                # 12.1 s, 9.7 s with 64 MB (no better with 256 MB). Only this transaction's.
+                conn.exec_driver_sql(f"SET LOCAL work_mem = '{_STREAM_WORK_MEM}'")
                 for rows in _chunks(conn, self._stmt, self._size):
                     if not self._put(rows):
                         return
@@ -434,7 +439,7 @@ def _tallies(flt: MemberFilter, windows: Sequence[InteractionWindow]) -> Any:
     stmt = select(Interaction.member_id, *counts).where(
         Interaction.on_date >= min(w.start for w in windows),
         Interaction.on_date <= d,
-        or_(*(_window(w) for w in windows)),  # only the rows some window counts
+        or_(*(_window(w) for w in widest(windows))),  # only the rows some window counts
     )
     if flt.orgs is not None or flt.liaison_id is not None or flt.member_ids is not None:
         stmt = stmt.join(Member, Member.member_id == Interaction.member_id)
