@@ -1,14 +1,20 @@
 """Reads members and their facts from the ledger, streamed in one order, ordered by liaison.
 
-One query streams the in-scope members with their current liaison, sorted by liaison and
-member id in a byte-wise collation (so SQLite and PostgreSQL agree on the order). Each fact
-table the rules need is read by one more query, joined to the same members and sorted the
-same way, restricted to the dates (and, for interactions, the kinds and places) the rules
-can count; all the queries stream (server-side cursors on PostgreSQL) and are advanced in
-lockstep with the members, so every table is read once, in one pass, with no per-batch
-lookups. Memory is bounded by the batch size and the cursors' buffers, not by the ledger.
-"""
+Two queries, both sorted by liaison and member id in a byte-wise collation (so SQLite and
+PostgreSQL agree on the order):
 
+- the members in scope with their current liaison and, for the calendar rules, how many
+  interactions each has in each rule's window (`FactNeeds.tallies`, counted by the
+  database, so those interactions never travel to Python);
+- every fact row the other rules can count (interactions in their windows, moves, reviews,
+  deliveries, mutes…), from all the fact tables at once (a UNION ALL), joined to the same
+  members.
+
+Both stream (server-side cursors on PostgreSQL, each on a connection and a thread of its
+own for a large listing) and the facts are advanced in lockstep with the members, so every
+table is read once, in one pass, with no per-batch lookups. Memory is bounded by the batch
+size and the cursors' buffers, not by the ledger.
+"""
 from __future__ import annotations
 
 import queue
