@@ -15,6 +15,7 @@ own for a large listing) and the facts are advanced in lockstep with the members
 table is read once, in one pass, with no per-batch lookups. Memory is bounded by the batch
 size and the cursors' buffers, not by the ledger.
 """
+
 from __future__ import annotations
 
 import queue
