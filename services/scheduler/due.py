@@ -200,7 +200,7 @@ def compute_due(
             batch_size=batch_size,
             needs=needs,
             # One liaison's members (a digest refreshed at send time, by each of a
-            # worker's threads) are too few to be worth six more connections.
+            # worker's threads) are too few to be worth two more connections.
             read_ahead=query.liaison_id is None,
         )
         with closing(batches):  # its cursors close before the connection goes back

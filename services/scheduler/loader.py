@@ -262,7 +262,7 @@ _UNPOOLED_LOCK = threading.Lock()
 def _unpooled(engine: Engine) -> Engine:
     """An engine for the same database whose connections are opened and closed for each
     stream, outside `engine`'s pool: a worker planning eight shards at once would otherwise
-    need up to 8 × 7 of its pool's connections, and wait for them."""
+    need up to 8 × 2 of its pool's connections, and wait for them."""
     key = engine.url.render_as_string(hide_password=False)
     with _UNPOOLED_LOCK:
         found = _UNPOOLED.get(key)
