@@ -7,12 +7,13 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from services.scheduler.due import DueQuery, Task, compute_due, urgency
+from services.scheduler.periods import period_bounds
 from services.scheduler.policy import OrgTree, PolicyBook, PolicyError, set_override
 from services.scheduler.why import explain_member
 from shared.db import transaction
@@ -184,17 +185,26 @@ def test_why_agrees_with_due_for_every_member(engine: Engine) -> None:
     assert explained == due
 
 
-@pytest.mark.parametrize("seed", [11, 12, 13])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 10_000), as_of=st.dates(date(2025, 12, 20), date(2027, 2, 10)))
+@example(seed=11, as_of=AS_OF)
 def test_sqlite_and_postgresql_give_identical_jsonl_for_the_same_ledger(
-    seed: int, sqlite_url: str, postgres_url: str
+    seed: int, as_of: date, sqlite_url: str, postgres_url: str
 ) -> None:
+    # Listed on the day itself and on the first and last days of its quarter, where the
+    # calendar rules' windows (counted by the database) begin and end.
+    quarter_start, quarter_end = period_bounds(as_of, "quarter")
+    days = (as_of, as_of.replace(day=1), quarter_start, quarter_end)
     outputs = []
     for url in (sqlite_url, postgres_url):
         engine = _migrated_engine(url)
         reset_database(engine)
-        build_ledger(engine, seed=seed, members=150, as_of=AS_OF)
-        outputs.append(listing(engine))
-    assert outputs[0] and outputs[0] == outputs[1]
+        build_ledger(engine, seed=seed, members=150, as_of=as_of)
+        outputs.append([listing(engine, as_of=day) for day in days])
+    assert outputs[0][0], "the ledger lists tasks on its own day"
+    assert outputs[0] == outputs[1]
 
 
 def test_a_listing_abandoned_after_its_first_task_leaves_no_stream_open(engine: Engine) -> None:
