@@ -20,6 +20,7 @@ Strategies:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -204,9 +205,10 @@ class _AgeGate:
 
     __slots__ = ("as_of", "born_by", "min_age", "name")
 
-    def __init__(self, name: str, min_age: int, as_of: date) -> None:
+    def __init__(self, name: str, min_age: float, as_of: date) -> None:
         self.name, self.min_age, self.as_of = name, min_age, as_of
-        self.born_by = latest_birth_for_age(min_age, as_of)
+        # Ages are whole years: at least 79.5 means at least 80.
+        self.born_by = latest_birth_for_age(math.ceil(min_age), as_of)
 
     def refuse(self, facts: MemberFacts, explain: bool) -> Assessment | None:
         """The assessment that the member is out of the rule's reach, or None if within."""
@@ -214,14 +216,14 @@ class _AgeGate:
         if birth is None:
             reason = "birth date unknown" if explain else ""
             return Assessment(self.name, False, False, reason=reason)
-        if birth <= self.born_by:
+        if self.born_by is not None and birth <= self.born_by:
             return None
         reason = f"aged {age_on(birth, self.as_of)}, under {self.min_age}" if explain else ""
         return Assessment(self.name, False, False, reason=reason)
 
 
 def _age_gate(name: str, min_age: Any, as_of: date) -> _AgeGate | None:
-    return None if min_age is None else _AgeGate(name, int(min_age), as_of)
+    return None if min_age is None else _AgeGate(name, min_age, as_of)
 
 
 # -- strategies ---------------------------------------------------------------------------
@@ -525,13 +527,16 @@ def widest(windows: Iterable[InteractionWindow]) -> tuple[InteractionWindow, ...
     return tuple(kept)
 
 
-def _window_order(w: InteractionWindow) -> tuple[date, bool, tuple[str, ...], tuple[str, ...]]:
+def _window_order(
+    w: InteractionWindow,
+) -> tuple[date, bool, tuple[str, ...], bool, tuple[str, ...]]:
     """Widest first (earliest start, any kind), then a fixed order, so that a run's SQL
     and its tallies' order do not depend on set iteration."""
     return (
         w.start,
         w.kinds is not None,
         tuple(sorted(w.kinds or ())),
+        w.places is not None,
         tuple(sorted(w.places or ())),
     )
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from itertools import chain, count, groupby, islice
 from operator import attrgetter, itemgetter
@@ -466,12 +466,22 @@ def _tallies(flt: MemberFilter, windows: Sequence[InteractionWindow]) -> Any:
         Interaction.on_date <= d,
         or_(*(_window(w) for w in widest(windows))),  # only the rows some window counts
     )
-    if flt.orgs is not None or flt.liaison_id is not None or flt.member_ids is not None:
+    inner = flt
+    if flt.orgs is not None and len(flt.orgs) > _NARROW_TALLIES_MAX_ORGS:
+        # A subtree that large is most of the ledger: counting everyone's costs little
+        # more, and the outer join keeps only its members. Naming its organizations a
+        # second time would double the query's parameters (SQLite takes 32,766 at most).
+        inner = replace(flt, orgs=None)
+    if inner.orgs is not None or inner.liaison_id is not None or inner.member_ids is not None:
         stmt = stmt.join(Member, Member.member_id == Interaction.member_id)
-        if flt.liaison_id is not None:
+        if inner.liaison_id is not None:
             stmt = stmt.join(Assignment, _current_assignment(d))
-        stmt = stmt.where(*_member_filters(flt))
+        stmt = stmt.where(*_member_filters(inner))
     return stmt.group_by(Interaction.member_id).subquery("tallies")
+
+
+#: the most organizations whose members' tallies are counted alone (see `_tallies`)
+_NARROW_TALLIES_MAX_ORGS = 1000
 
 
 #: a frequent mover's interactions outside the other rules' windows, added to that

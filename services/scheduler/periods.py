@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import MAXYEAR, MINYEAR, date, timedelta
 from functools import lru_cache
 
 PERIODS = ("month", "quarter", "half", "year")
@@ -46,11 +46,18 @@ def age_on(birth: date, day: date) -> int:
     return years - 1 if day < anniversary(birth, day.year) else years
 
 
-def latest_birth_for_age(age: int, day: date) -> date:
+def latest_birth_for_age(age: int, day: date) -> date | None:
     """The latest birth date of anyone aged `age` or more on `day` (by `age_on`, whose
-    29 February rule this follows): a member is that old exactly when born on or before it."""
-    born_by = anniversary(day, day.year - age)
-    while age_on(born_by + timedelta(days=1), day) >= age:
+    29 February rule this follows): a member is that old exactly when born on or before it.
+    None when nobody can be (an age reaching back before year 1, as a policy may set to
+    switch a rule off)."""
+    year = day.year - age
+    if year < MINYEAR:
+        return None
+    if year > MAXYEAR:  # a negative age: everybody
+        return date.max
+    born_by = anniversary(day, year)
+    while born_by < date.max and age_on(born_by + timedelta(days=1), day) >= age:
         born_by += timedelta(days=1)
     return born_by
 

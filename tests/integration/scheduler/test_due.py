@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from services.scheduler import loader
 from services.scheduler.due import DueQuery, Task, compute_due, urgency
 from services.scheduler.periods import period_bounds
 from services.scheduler.policy import OrgTree, PolicyBook, PolicyError, set_override
@@ -205,6 +206,18 @@ def test_sqlite_and_postgresql_give_identical_jsonl_for_the_same_ledger(
         outputs.append([listing(engine, as_of=day) for day in days])
     assert outputs[0][0], "the ledger lists tasks on its own day"
     assert outputs[0] == outputs[1]
+
+
+def test_a_subtree_too_large_to_name_twice_gets_the_same_counts(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_ledger(engine, seed=7, members=80, as_of=AS_OF)
+    counted_for_the_subtree = listing(engine, org="TH-XC")
+    # Past the limit the database counts every member's interactions, and the member
+    # stream keeps the subtree's.
+    monkeypatch.setattr(loader, "_NARROW_TALLIES_MAX_ORGS", 0)
+    assert counted_for_the_subtree
+    assert listing(engine, org="TH-XC") == counted_for_the_subtree
 
 
 def test_a_listing_abandoned_after_its_first_task_leaves_no_stream_open(engine: Engine) -> None:

@@ -12,6 +12,7 @@ from services.scheduler.due import member_tasks
 from services.scheduler.evaluation import Context, InteractionWindow, fact_needs, prepare
 from services.scheduler.facts import MemberFacts
 from services.scheduler.periods import age_on, latest_birth_for_age
+from tests.unit.scheduler.rulebook import member, rule, tasks_on
 from tests.unit.scheduler.test_properties import ALL_RULES, CAMPAIGNS, days, members
 
 
@@ -85,3 +86,22 @@ def test_the_latest_birth_date_follows_the_leap_day_rule() -> None:
     assert latest_birth_for_age(80, date(2028, 2, 28)) == date(1948, 2, 28)
     assert latest_birth_for_age(80, date(2028, 2, 29)) == date(1948, 2, 29)
     assert latest_birth_for_age(80, date(2029, 2, 28)) == date(1949, 2, 28)
+
+
+def test_nobody_is_old_enough_for_an_age_reaching_back_before_year_one() -> None:
+    assert latest_birth_for_age(10_000, date(2026, 11, 22)) is None
+    assert latest_birth_for_age(2026, date(2026, 11, 22)) is None
+    assert latest_birth_for_age(2025, date(2026, 11, 22)) == date(1, 11, 22)
+
+
+def test_an_age_threshold_out_of_reach_lists_nothing_for_that_rule() -> None:
+    old = member(born=date(1920, 1, 1))
+    assert not tasks_on(old, date(2026, 11, 22), rule("elderly_visits", min_age=10_000))
+    assert tasks_on(old, date(2026, 11, 22), rule("elderly_visits"))
+
+
+def test_a_fractional_age_threshold_needs_the_next_whole_year() -> None:
+    as_of = date(2026, 11, 22)
+    monthly = rule("monthly_contact", min_age=79.5)
+    assert not tasks_on(member(born=date(1947, 1, 1)), as_of, monthly)  # aged 79
+    assert tasks_on(member(born=date(1946, 1, 1)), as_of, monthly)  # aged 80
