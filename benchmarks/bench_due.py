@@ -17,11 +17,19 @@ import argparse
 import multiprocessing
 import os
 import resource
+import sys
 import time
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+
+# The checkout this script is in is the code measured, not whichever liaison the virtual
+# environment installed (an editable install points at one checkout; a second worktree,
+# for a before-and-after run, would otherwise measure that one).
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 
 def _bare_scan(url: str, queue: multiprocessing.Queue[dict[str, Any]]) -> None:
@@ -99,7 +107,10 @@ def main() -> None:
     with make_engine(args.database_url).connect() as conn:
         members = conn.scalar(select(func.count()).select_from(Member))
         interactions = conn.scalar(select(func.count()).select_from(Interaction))
+    import services.scheduler.due as measured
+
     print(f"ledger: {members:,} members, {interactions:,} interactions; as of {args.as_of}")
+    print(f"code: {Path(measured.__file__).resolve().parents[2]}")
     for attempt in range(1, args.repeat + 1):
         scan = _run(_bare_scan, args.database_url)
         due = _run(_due, args.database_url, args.as_of)
