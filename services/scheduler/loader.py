@@ -331,29 +331,25 @@ _CURSORS = count()
 
 
 class _Lockstep:
-    """A fact stream advanced member by member alongside the member stream."""
+    """The fact stream advanced member by member alongside the member stream."""
 
-    __slots__ = ("_convert", "_groups", "key", "value")
+    __slots__ = ("_groups", "key", "value")
 
-    def __init__(
-        self,
-        groups: Iterator[tuple[_Key, Iterator[tuple[Any, ...]]]],
-        convert: Callable[[Iterator[tuple[Any, ...]]], Any],
-    ) -> None:
-        self._groups, self._convert = groups, convert
+    def __init__(self, groups: Iterator[tuple[_Key, Iterator[tuple[Any, ...]]]]) -> None:
+        self._groups = groups
         self.key: _Key | None = None
-        self.value: Any = None
+        self.value: list[tuple[Any, ...]] | None = None
         self._advance()
 
     def _advance(self) -> None:
         head = next(self._groups, None)
         if head is None:
             self.key, self.value = None, None
-        else:  # converted now: the group's rows are gone once the stream moves on
-            self.key, self.value = head[0], self._convert(head[1])
+        else:  # kept now: the group's rows are gone once the stream moves on
+            self.key, self.value = head[0], list(head[1])
 
-    def take(self, key: _Key) -> Any:
-        """The facts of the member `key` (None when it has none), consuming them."""
+    def take(self, key: _Key) -> list[tuple[Any, ...]] | None:
+        """The fact rows of the member `key` (None when it has none), consuming them."""
         if self.key != key:
             if self.key is None or self.key > key:  # a later member's
                 return None
@@ -411,9 +407,9 @@ def stream_members(
         snapshot = shared_snapshot(conn) if read_ahead else None
         members = _rows(conn, _in_member_order(conn, flt, stmt), batch_size, opened, snapshot)
         sources = _fact_sources(needs, d, earliest, campaign_ids)
-        fill = [_FILL[source.shape](source.attribute) for source in sources]
+        fill = [source.fill for source in sources]
         # Both streams' queries are started before either is read (see `_ReadAhead`).
-        facts = _Lockstep(_fact_stream(conn, flt, sources, batch_size, opened, snapshot), list)
+        facts = _Lockstep(_fact_stream(conn, flt, sources, batch_size, opened, snapshot))
         counts = bool(needs.tallies)
         while rows := list(islice(members, batch_size)):
             batch = []
@@ -484,10 +480,6 @@ def _tallies(flt: MemberFilter, windows: Sequence[InteractionWindow]) -> Any:
 _NARROW_TALLIES_MAX_ORGS = 1000
 
 
-#: a frequent mover's interactions outside the other rules' windows, added to that
-#: member's `interactions`
-MOVER_INTERACTIONS = "mover_interactions"
-
 #: the slots every fact table's columns are laid in, so that all of them fit one query
 _SLOTS: tuple[tuple[str, TypeEngine[Any]], ...] = (
     ("d1", Date()),
@@ -497,28 +489,24 @@ _SLOTS: tuple[tuple[str, TypeEngine[Any]], ...] = (
 )
 
 
-class _FactSource(NamedTuple):
-    """One fact table the rules need: which `MemberFacts` attribute its rows fill, in what
-    shape, and its columns in the slots (d1, d2, t1, t2; None: empty)."""
+_Fill = Callable[[MemberFacts, tuple[Any, ...]], None]
 
-    attribute: str
-    shape: str  #: "interactions", "dates", "campaigns" or "spans"
+
+class _FactSource(NamedTuple):
+    """One fact table the rules need: what puts one of its rows (key…, source, d1, d2, t1,
+    t2) in the member's facts, and its columns in the slots (None: empty)."""
+
+    fill: _Fill
     table: Any
     slots: tuple[Any, Any, Any, Any]
     where: Sequence[ColumnElement[bool]]
 
 
-_Fill = Callable[[MemberFacts, tuple[Any, ...]], None]
+def _add_interaction(m: MemberFacts, row: tuple[Any, ...]) -> None:
+    m.interactions.append(InteractionFact(row[4], row[6], row[7]))
 
 
-def _fill_interactions(_attribute: str) -> _Fill:
-    def fill(m: MemberFacts, row: tuple[Any, ...]) -> None:
-        m.interactions.append(InteractionFact(row[4], row[6], row[7]))
-
-    return fill
-
-
-def _fill_dates(attribute: str) -> _Fill:
+def _add_date_to(attribute: str) -> _Fill:
     dates = attrgetter(attribute)
 
     def fill(m: MemberFacts, row: tuple[Any, ...]) -> None:
@@ -527,27 +515,12 @@ def _fill_dates(attribute: str) -> _Fill:
     return fill
 
 
-def _fill_campaigns(_attribute: str) -> _Fill:
-    def fill(m: MemberFacts, row: tuple[Any, ...]) -> None:
-        m.delivered_campaigns.add(row[6])
-
-    return fill
+def _add_campaign(m: MemberFacts, row: tuple[Any, ...]) -> None:
+    m.delivered_campaigns.add(row[6])
 
 
-def _fill_spans(_attribute: str) -> _Fill:
-    def fill(m: MemberFacts, row: tuple[Any, ...]) -> None:
-        m.mutes.append((row[4], row[5]))
-
-    return fill
-
-
-#: by a source's shape, what puts one of its rows (key, source, d1, d2, t1, t2) in place
-_FILL: dict[str, Callable[[str], _Fill]] = {
-    "interactions": _fill_interactions,
-    "dates": _fill_dates,
-    "campaigns": _fill_campaigns,
-    "spans": _fill_spans,
-}
+def _add_span(m: MemberFacts, row: tuple[Any, ...]) -> None:
+    m.mutes.append((row[4], row[5]))
 
 
 def _fact_sources(
@@ -564,20 +537,17 @@ def _fact_sources(
             interactions.append(windows)
         if needs.movers is not None:
             # A frequent mover's last contact is of any kind: a mover's other interactions
-            # come as a part of their own. Folded into the first one as `windows OR
-            # member_id IN (movers)`, PostgreSQL plans a scan of the whole table for every
-            # subtree (2.5 s for a town of a 1,000,000-member ledger, against 36 ms).
+            # come as a part of their own, added to the same `interactions`. Folded into
+            # the first one as `windows OR member_id IN (movers)`, PostgreSQL plans a scan
+            # of the whole table for every subtree (2.5 s for a town of a 1,000,000-member
+            # ledger, against 36 ms).
             others = [*in_range, Interaction.member_id.in_(_movers(d, earliest, *needs.movers))]
             if windows is not None:
                 others.append(not_(func.coalesce(windows, false())))
-            sources.append(
-                _FactSource(MOVER_INTERACTIONS, "interactions", Interaction, columns, others)
-            )
+            sources.append(_FactSource(_add_interaction, Interaction, columns, others))
     if needs.interactions is None or needs.interactions:
         # (None: all of them; no window at all: no rule reads interactions as records)
-        sources.insert(
-            0, _FactSource("interactions", "interactions", Interaction, columns, interactions)
-        )
+        sources.insert(0, _FactSource(_add_interaction, Interaction, columns, interactions))
     wanted = needs.sources
     if needs.movers is not None:
         wanted = wanted | {"moves"}  # who is a mover
@@ -589,22 +559,20 @@ def _fact_sources(
         if attribute in wanted:
             window = [table.on_date >= earliest, table.on_date <= d]
             on = (table.on_date, None, None, None)
-            sources.append(_FactSource(attribute, "dates", table, on, window))
+            sources.append(_FactSource(_add_date_to(attribute), table, on, window))
     if "reviews" in wanted:
         on = (Review.on_date, None, None, None)
-        sources.append(_FactSource("reviews", "dates", Review, on, [Review.on_date <= d]))
+        sources.append(_FactSource(_add_date_to("reviews"), Review, on, [Review.on_date <= d]))
     if "delivered_campaigns" in wanted and campaign_ids:
         delivered = [
             MaterialDelivery.campaign_id.in_(list(campaign_ids)),
             MaterialDelivery.on_date <= d,
         ]
         campaign = (None, None, MaterialDelivery.campaign_id, None)
-        sources.append(
-            _FactSource("delivered_campaigns", "campaigns", MaterialDelivery, campaign, delivered)
-        )
+        sources.append(_FactSource(_add_campaign, MaterialDelivery, campaign, delivered))
     muted = [Mute.from_date <= d, or_(Mute.to_date.is_(None), Mute.to_date >= d)]
     span = (Mute.from_date, Mute.to_date, None, None)
-    sources.append(_FactSource("mutes", "spans", Mute, span, muted))
+    sources.append(_FactSource(_add_span, Mute, span, muted))
     return sources
 
 
