@@ -8,6 +8,7 @@ LiaisonError
 └── DeliveryError           a message could not be handed to its provider
     ├── TransientDeliveryError   worth retrying later (429, 5xx, timeouts, SMTP 4xx)
     └── PermanentDeliveryError   never worth retrying (invalid number, SMTP 5xx)
+        └── OptedOutDeliveryError  the provider says the address must not be messaged
 """
 
 from __future__ import annotations
@@ -57,3 +58,8 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Raised when a delivery failed in a way that no retry can fix."""
+
+
+class OptedOutDeliveryError(PermanentDeliveryError):
+    """Raised when the provider refuses because the address opted out or is blacklisted;
+    the delivery records an opt-out so that nothing more is tried for it."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -11,12 +12,15 @@ class OutgoingMessage:
     """One rendered message for one address, ready to hand to a provider."""
 
     notification_id: int
-    channel: str  #: sms | email
-    to: str  #: E.164 phone number or email address, in full
+    channel: str  #: sms | email | wecom
+    to: str  #: E.164 phone number, email address or WeCom user id, in full
     text: str  #: the SMS body, or the email's plain-text part
     subject: str | None = None  #: email only
     html: str | None = None  #: email only
     kind: str = ""
+    #: the notification's data as rendered: senders of provider-approved templates (Alibaba
+    #: Cloud SMS) send its fields as the template's variables, and read `sms_route` from it
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
