@@ -44,7 +44,9 @@ class Settings:
     home: Path = Path("var")  #: working directory for the embedded defaults
     database_url: str = ""  #: LIAISON_DATABASE_URL; empty means SQLite under `home`
     redis_url: str = ""  #: LIAISON_REDIS_URL; empty means an embedded redis-server under `home`
-    sms_sender: str = "outbox"  #: LIAISON_SMS_SENDER: twilio | outbox
+    #: LIAISON_SMS_PROVIDER (older name LIAISON_SMS_SENDER): twilio | aliyun | outbox; the
+    #: installation's default, which an organization's `sms_route.provider` policy overrides
+    sms_sender: str = "outbox"
     email_sender: str = "outbox"  #: LIAISON_EMAIL_SENDER: smtp | outbox
     twilio_account_sid: str = ""
     twilio_auth_token: str = field(default="", repr=False)
@@ -53,6 +55,24 @@ class Settings:
     twilio_status_callback_url: str = ""
     twilio_base_url: str = ""  #: only for tests and private gateways; empty = Twilio itself
     twilio_timeout_s: float = 10.0
+    aliyun_access_key_id: str = ""  #: ALIBABA_CLOUD_ACCESS_KEY_ID
+    aliyun_access_key_secret: str = field(default="", repr=False)
+    aliyun_sign_name: str = ""  #: LIAISON_ALIYUN_SIGN_NAME: the approved signature (签名)
+    #: LIAISON_ALIYUN_TEMPLATE_CODES: `kind=SMS_123,kind=SMS_456`, approved template codes
+    aliyun_template_codes: str = ""
+    aliyun_endpoint: str = ""  #: LIAISON_ALIYUN_ENDPOINT: tests only; empty = dysmsapi.aliyuncs.com
+    aliyun_timeout_s: float = 10.0
+    #: LIAISON_ALIYUN_RECEIPT_SECRET: the secret path segment of the SmsReport push URL
+    aliyun_receipt_secret: str = field(default="", repr=False)
+    wecom_corp_id: str = ""  #: LIAISON_WECOM_CORP_ID
+    wecom_secret: str = field(default="", repr=False)  #: LIAISON_WECOM_SECRET (the app's)
+    wecom_agent_id: str = ""  #: LIAISON_WECOM_AGENT_ID
+    wecom_base_url: str = ""  #: LIAISON_WECOM_BASE_URL: tests only; empty = qyapi.weixin.qq.com
+    wecom_timeout_s: float = 10.0
+    wecom_rate_per_s: float = 10.0
+    wecom_concurrency: int = 5
+    #: LIAISON_OPS_WECOM_WEBHOOK: a WeCom group robot's webhook URL for ops alerts
+    ops_wecom_webhook: str = field(default="", repr=False)
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_username: str = ""
@@ -98,9 +118,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         home=Path(env.get("LIAISON_HOME", "var")),
         database_url=env.get("LIAISON_DATABASE_URL", ""),
         redis_url=env.get("LIAISON_REDIS_URL", ""),
-        sms_sender=env.get(
-            "LIAISON_SMS_SENDER", "twilio" if env.get("TWILIO_ACCOUNT_SID") else "outbox"
-        ),
+        sms_sender=env.get("LIAISON_SMS_PROVIDER")
+        or env.get("LIAISON_SMS_SENDER", "twilio" if env.get("TWILIO_ACCOUNT_SID") else "outbox"),
         email_sender=env.get(
             "LIAISON_EMAIL_SENDER", "smtp" if env.get("LIAISON_SMTP_HOST") else "outbox"
         ),
@@ -111,6 +130,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         twilio_status_callback_url=env.get("TWILIO_STATUS_CALLBACK_URL", ""),
         twilio_base_url=env.get("LIAISON_TWILIO_BASE_URL", ""),
         twilio_timeout_s=_float(env, "LIAISON_TWILIO_TIMEOUT_S", 10.0),
+        aliyun_access_key_id=env.get("ALIBABA_CLOUD_ACCESS_KEY_ID", ""),
+        aliyun_access_key_secret=env.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ""),
+        aliyun_sign_name=env.get("LIAISON_ALIYUN_SIGN_NAME", ""),
+        aliyun_template_codes=env.get("LIAISON_ALIYUN_TEMPLATE_CODES", ""),
+        aliyun_endpoint=env.get("LIAISON_ALIYUN_ENDPOINT", ""),
+        aliyun_timeout_s=_float(env, "LIAISON_ALIYUN_TIMEOUT_S", 10.0),
+        aliyun_receipt_secret=env.get("LIAISON_ALIYUN_RECEIPT_SECRET", ""),
+        wecom_corp_id=env.get("LIAISON_WECOM_CORP_ID", ""),
+        wecom_secret=env.get("LIAISON_WECOM_SECRET", ""),
+        wecom_agent_id=env.get("LIAISON_WECOM_AGENT_ID", ""),
+        wecom_base_url=env.get("LIAISON_WECOM_BASE_URL", ""),
+        wecom_timeout_s=_float(env, "LIAISON_WECOM_TIMEOUT_S", 10.0),
+        wecom_rate_per_s=_float(env, "LIAISON_WECOM_RATE_PER_S", 10.0),
+        wecom_concurrency=_int(env, "LIAISON_WECOM_CONCURRENCY", 5),
+        ops_wecom_webhook=env.get("LIAISON_OPS_WECOM_WEBHOOK", ""),
         smtp_host=env.get("LIAISON_SMTP_HOST", ""),
         smtp_port=_int(env, "LIAISON_SMTP_PORT", 587),
         smtp_username=env.get("LIAISON_SMTP_USERNAME", ""),
