@@ -11,70 +11,26 @@ from pathlib import Path
 import redis
 from sqlalchemy import Engine
 
-from services.notifier.rate_limit import Limiter, RedisLimiter
+from services.notifier.rate_limit import Limiter
 from services.notifier.rendering import render_message
 from services.notifier.runtime import Runtime
+from services.notifier.senders import factory
 from services.notifier.senders.base import Sender
-from services.notifier.senders.outbox_file import OutboxFileSender
-from services.notifier.senders.smtp_email import SmtpEmailSender
-from services.notifier.senders.twilio_sms import TwilioSmsSender
 from shared.clock import Clock, SystemClock
 from shared.db import engine_for, ensure_schema
-from shared.errors import ConfigurationError
 from shared.settings import Settings
 
 
 def build_senders(settings: Settings) -> dict[str, Sender]:
-    """The SMS and email senders the settings choose."""
-    senders: dict[str, Sender] = {}
-    if settings.sms_sender == "twilio":
-        senders["sms"] = TwilioSmsSender(
-            account_sid=settings.twilio_account_sid,
-            auth_token=settings.twilio_auth_token,
-            from_number=settings.twilio_from_number,
-            messaging_service_sid=settings.twilio_messaging_service_sid,
-            status_callback_url=settings.twilio_status_callback_url,
-            base_url=settings.twilio_base_url,
-            timeout_s=settings.twilio_timeout_s,
-        )
-    elif settings.sms_sender == "outbox":
-        senders["sms"] = OutboxFileSender(settings.outbox_dir)
-    else:
-        raise ConfigurationError("LIAISON_SMS_SENDER must be twilio or outbox")
-    if settings.email_sender == "smtp":
-        senders["email"] = SmtpEmailSender(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            sender=settings.smtp_from,
-            security=settings.smtp_security,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            timeout_s=settings.smtp_timeout_s,
-        )
-    elif settings.email_sender == "outbox":
-        senders["email"] = OutboxFileSender(settings.outbox_dir)
-    else:
-        raise ConfigurationError("LIAISON_EMAIL_SENDER must be smtp or outbox")
-    return senders
+    """The senders the settings choose (services.notifier.senders.factory builds them)."""
+    return factory.build_senders(settings)
 
 
 def build_limiters(
     settings: Settings, client: redis.Redis, senders: Mapping[str, Sender] | None = None
 ) -> dict[str, Limiter]:
-    """One Redis limiter per channel, shared by every worker on the same Redis.
-
-    The limits are a provider's (Twilio's, the mail server's): a channel whose sender
-    writes outbox files needs none, which keeps `liaison demo` quick.
-    """
-    limits = {
-        "sms": (settings.sms_rate_per_s, settings.sms_concurrency),
-        "email": (settings.email_rate_per_s, settings.email_concurrency),
-    }
-    return {
-        channel: RedisLimiter(client, channel, rate, concurrency)
-        for channel, (rate, concurrency) in limits.items()
-        if senders is None or senders[channel].provider != "outbox"
-    }
+    """One Redis limiter per provider, shared by every worker on the same Redis."""
+    return factory.build_limiters(settings, client, senders or build_senders(settings))
 
 
 def build_runtime(

@@ -25,13 +25,18 @@ from services.notifier.outbox import (
     AttemptRecord,
     transition,
 )
-from services.notifier.rate_limit import Unlimited
 from services.notifier.recovery import is_outage
 from services.notifier.refreshers import refresher_for
 from services.notifier.runtime import Runtime
 from services.notifier.senders.base import OutgoingMessage, SendResult
+from services.notifier.senders.routing import route
 from shared.db import transaction
-from shared.errors import DeliveryError, LiaisonError, PermanentDeliveryError
+from shared.errors import (
+    DeliveryError,
+    LiaisonError,
+    OptedOutDeliveryError,
+    PermanentDeliveryError,
+)
 from shared.masking import mask_text
 from shared.models import Notification
 from shared.models.notifications import TERMINAL_STATUSES
@@ -58,8 +63,7 @@ def deliver(runtime: Runtime, notification_id: int, *, retries: int = 0) -> Outc
     if isinstance(prepared, Outcome):
         return prepared
     message, attempt = prepared
-    sender = runtime.senders[message.channel]
-    limiter = runtime.limiters.get(message.channel, Unlimited())
+    sender, limiter = route(runtime.senders, runtime.limiters, message)
     error: DeliveryError | None = None
     result: SendResult | None = None
     with limiter.slot():
@@ -206,6 +210,7 @@ def _prepare(runtime: Runtime, notification_id: int) -> tuple[OutgoingMessage, i
             subject=rendered.subject,
             html=rendered.html,
             kind=n.kind,
+            data=data,
         )
         return message, attempt
 
@@ -307,7 +312,7 @@ def _record(
         )
         reason = f"{code}: {text}" if code else text
         if permanent:
-            if code == TWILIO_UNSUBSCRIBED:
+            if code == TWILIO_UNSUBSCRIBED or isinstance(error, OptedOutDeliveryError):
                 record_opt_out(session, address, channel, source="provider", now=now)
             transition(
                 session,

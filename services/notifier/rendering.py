@@ -3,6 +3,8 @@
 Templates are Jinja2 files under `templates/`, one per kind × channel × locale:
 
 - SMS: `{kind}.sms.{locale}.j2`, the body;
+- WeCom: `{kind}.wecom.{locale}.j2`, a text card: the first line its title, the rest its
+  description (the liaison digest is not cut to SMS segments: its template lists a few);
 - email: `{kind}.email.{locale}.subject.j2` (one line), `{kind}.email.{locale}.txt.j2`
   (the plain-text part) and `{kind}.email.{locale}.html.j2` (the HTML part, autoescaped).
 - Files starting with `_` are shared parts (rule and event-type labels, the HTML layout).
@@ -51,7 +53,7 @@ from shared.settings import DEFAULT_LOCALE
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 DEFAULT_SMS_SEGMENT_BUDGET = 5  #: segments one SMS may cost
-CHANNELS = ("sms", "email")
+CHANNELS = ("sms", "email", "wecom")
 TEMPLATE_CACHE_SIZE = 512  #: (kind, channel, locale, overrides_dir) combinations kept compiled
 
 # Kinds whose SMS lists items that may be cut to fit the segment budget, and which list.
@@ -100,6 +102,14 @@ def render_message(
     templates = _templates(kind, channel, locale, overrides_dir)
     context = dict(data)
     list_field = _TRIMMED_LISTS.get(kind)
+    if templates.subject is None and channel == "wecom":
+        # A WeCom text card: first line the title, the rest the description; its template
+        # lists what fits a card itself, so nothing is cut by SMS segments here.
+        if list_field is not None:
+            context["more"] = 0
+        return RenderedMessage(
+            subject=None, text=_render(templates.text, context), html=None, segments=None
+        )
     if templates.subject is None:
         if list_field is None:
             text = _render(templates.text, context)
@@ -182,12 +192,12 @@ def _templates(kind: str, channel: str, locale: str, overrides_dir: Path | None)
     if not _KIND.fullmatch(kind):
         raise TemplateError(f"malformed template kind {kind!r}")
     env = _environment(overrides_dir)
-    main_suffix = "j2" if channel == "sms" else "txt.j2"
+    main_suffix = "txt.j2" if channel == "email" else "j2"
     for candidate in locale_candidates(locale):
         main = _load(env, f"{kind}.{channel}.{candidate}.{main_suffix}", required=False)
         if main is None:
             continue
-        if channel == "sms":
+        if channel != "email":
             return _TemplateSet(candidate, main, None, None)
         subject = _load(env, f"{kind}.email.{candidate}.subject.j2", required=True)
         html = _load(env, f"{kind}.email.{candidate}.html.j2", required=True)

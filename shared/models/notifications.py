@@ -32,7 +32,7 @@ NOTIFICATION_STATUSES = (
 TERMINAL_STATUSES = frozenset(
     {"sent", "delivered", "undelivered", "failed", "suppressed", "cancelled", "dead"}
 )
-CHANNELS = ("sms", "email")
+CHANNELS = ("sms", "email", "wecom")
 RECIPIENT_TYPES = ("liaison", "member", "secretary", "ops")
 ATTEMPT_OUTCOMES = ("sent", "transient", "permanent")
 
