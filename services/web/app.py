@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.web import api, dashboard, health, webhooks
+from services.web import aliyun_receipts, api, dashboard, health, webhooks
 from services.web.alert_loop import AlertLoop
 from services.web.context import WebContext
 from services.web.mailer import ops_mailer
@@ -62,6 +62,7 @@ def create_app(
 
     app.include_router(health.router)
     app.include_router(webhooks.router)
+    app.include_router(aliyun_receipts.router)
     app.include_router(api.router)
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

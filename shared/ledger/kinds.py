@@ -57,7 +57,16 @@ class Kind:
 
 
 STATUSES = ("active", "returned", "transferred", "deceased")
-CHANNELS = ("sms", "email", "sms+email")
+#: how a person wants to hear from us; "wecom" needs a WeCom user id (企业微信账号)
+CHANNELS = (
+    "sms",
+    "email",
+    "sms+email",
+    "wecom",
+    "sms+wecom",
+    "email+wecom",
+    "sms+email+wecom",
+)
 INTERACTION_KINDS = ("phone", "sms", "wechat", "visit", "meeting", "other")
 PLACES = ("home", "workplace", "other")
 EVENT_TYPES = (
@@ -108,6 +117,7 @@ MEMBERS = Kind(
         Column("status", ("状态",), type=ValueType.CHOICE, choices=STATUSES, default="active"),
         Column("locale", ("语言",), default="zh-CN", max_length=16),
         Column("channels", ("接收方式",), type=ValueType.CHOICE, choices=CHANNELS, default="sms"),
+        Column("wecom_userid", ("企业微信账号", "企业微信"), max_length=64),
     ),
     key=("member_id",),
     entity=True,
@@ -123,6 +133,7 @@ LIAISONS = Kind(
         Column("email", ("邮箱",), **_email),  # type: ignore[arg-type]
         Column("locale", ("语言",), default="zh-CN", max_length=16),
         Column("channels", ("接收方式",), type=ValueType.CHOICE, choices=CHANNELS, default="sms"),
+        Column("wecom_userid", ("企业微信账号", "企业微信"), max_length=64),
     ),
     key=("liaison_id",),
     entity=True,

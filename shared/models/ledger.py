@@ -40,6 +40,8 @@ class Liaison(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(16), default=DEFAULT_LOCALE)
     channels: Mapped[str] = mapped_column(String(16), default="sms")
+    #: the person's account in the organization's WeCom (企业微信), for the `wecom` channel
+    wecom_userid: Mapped[str | None] = mapped_column(String(64))
 
 
 class Member(Base):
@@ -66,6 +68,8 @@ class Member(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     locale: Mapped[str] = mapped_column(String(16), default=DEFAULT_LOCALE)
     channels: Mapped[str] = mapped_column(String(16), default="sms")
+    #: the person's account in the organization's WeCom (企业微信), for the `wecom` channel
+    wecom_userid: Mapped[str | None] = mapped_column(String(64))
 
 
 class Assignment(Base):
