@@ -14,7 +14,8 @@ SETTING_NAME = re.compile(r"(LIAISON|TWILIO|ALIBABA_CLOUD)_[A-Z0-9_]+")
 
 
 def names_read_from_the_environment() -> dict[str, str]:
-    """Every LIAISON_*/TWILIO_*/ALIBABA_CLOUD_* string literal in the code, by name → the file reading it.
+    """Every LIAISON_*, TWILIO_* and ALIBABA_CLOUD_* string literal in the code, by name →
+    the file reading it.
 
     Read from the source rather than from a run, because `load_settings` copies the
     environment into a plain dict (so a recording mapping would see nothing), and because
