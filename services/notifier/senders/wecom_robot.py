@@ -9,6 +9,7 @@ treats it like the ops email.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import httpx
@@ -23,6 +24,8 @@ from services.notifier.senders.wecom_app import (
 )
 from shared.errors import ConfigurationError
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 TEXT_MAX_BYTES = 2048  #: WeCom's limit for a robot's text message
 
@@ -72,3 +75,24 @@ def ops_robot_mailer(settings: Settings, client: httpx.Client | None = None) -> 
     return WeComRobotSender(
         settings.ops_wecom_webhook, timeout_s=settings.wecom_timeout_s, client=client
     ).post
+
+
+def every_mailer(*mailers: Mailer | None) -> Mailer | None:
+    """One Mailer that hands each alert to every given one (the ops email and the robot);
+    one failing does not keep the alert from the others. None when none is given."""
+    chosen = [m for m in mailers if m is not None]
+    if not chosen:
+        return None
+
+    def mail(subject: str, text: str) -> None:
+        failures = 0
+        for mailer in chosen:
+            try:
+                mailer(subject, text)
+            except Exception:
+                failures += 1
+                log.exception("an ops alert destination failed")
+        if failures == len(chosen):
+            raise RuntimeError("no ops alert destination took the alert")
+
+    return mail

@@ -19,6 +19,7 @@ and a variable over `variable_limit` characters `isv.PARAM_LENGTH_LIMIT`, as the
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import hmac
 import json
@@ -113,8 +114,10 @@ class AliyunSmsTestServer:
     access_key_id: str = TEST_ACCESS_KEY_ID
     access_key_secret: str = TEST_ACCESS_KEY_SECRET
     host: str = "127.0.0.1"
-    #: template code → its variable names; an unregistered code is isv.SMS_TEMPLATE_ILLEGAL
+    #: template code → its variable names; an unregistered code is isv.SMS_TEMPLATE_ILLEGAL,
+    #: unless `any_template` (the demo: every code approved, every variable accepted)
     templates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    any_template: bool = False
     sign_names: tuple[str, ...] = ()  #: accepted signatures; empty accepts any
     variable_limit: int = VARIABLE_LIMIT
     delay_s: float = 0.0
@@ -216,6 +219,8 @@ class AliyunSmsTestServer:
         if self.sign_names and params.get("SignName") not in self.sign_names:
             return Behaviour(code="isv.SMS_SIGNATURE_ILLEGAL")
         variables = self.templates.get(params.get("TemplateCode", ""))
+        if variables is None and self.any_template and params.get("TemplateCode"):
+            variables = ()
         if variables is None:
             return Behaviour(code="isv.SMS_TEMPLATE_ILLEGAL")
         try:
@@ -335,3 +340,35 @@ def _handler_for(server: AliyunSmsTestServer) -> type[BaseHTTPRequestHandler]:
             return  # requests carry phone numbers: keep quiet rather than print them
 
     return Handler
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve until interrupted, for trying `liaison demo` or a worker against it by hand:
+
+        python -m services.notifier.testing.aliyun_server --port 18090
+        LIAISON_SMS_PROVIDER=aliyun LIAISON_ALIYUN_ENDPOINT=http://127.0.0.1:18090 \\
+        ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test-key-id \\
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-access-key-secret \\
+        LIAISON_ALIYUN_SIGN_NAME=流动党员联络 \\
+        LIAISON_ALIYUN_TEMPLATE_CODES=liaison_digest=SMS_1,event_reminder=SMS_2,... \\
+        liaison demo
+    """
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    server = AliyunSmsTestServer(host=args.host, any_template=True)
+    httpd = ThreadingHTTPServer((args.host, args.port), _handler_for(server))
+    server._server = httpd
+    print(f"Alibaba Cloud SMS fake on http://{server.endpoint}", flush=True)
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
+        print(f"accepted {len(server.sent())}, refused {len(server.refused())}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -216,3 +216,16 @@ def test_the_template_param_is_json_with_chinese_kept_readable(aliyun: AliyunSms
     sender(aliyun).send(BIRTHDAY)
     raw = aliyun.sent()[0].params["TemplateParam"]
     assert json.loads(raw)["name"] == "王芳" and "王芳" in raw
+
+
+def test_the_demo_fake_takes_any_template_code_but_still_checks_signatures() -> None:
+    with AliyunSmsTestServer(any_template=True) as server:
+        message = OutgoingMessage(**{**BIRTHDAY.__dict__, "kind": "political_birthday"})
+        sender(server, template_codes={"political_birthday": "SMS_ANYTHING"}).send(message)
+        with pytest.raises(PermanentDeliveryError):
+            sender(
+                server,
+                access_key_secret="wrong",
+                template_codes={"political_birthday": "SMS_ANYTHING"},
+            ).send(message)
+        assert [r.code for r in server.requests] == ["OK", "SignatureDoesNotMatch"]

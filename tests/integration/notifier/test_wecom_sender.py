@@ -10,7 +10,7 @@ import pytest
 
 from services.notifier.senders.base import OutgoingMessage
 from services.notifier.senders.wecom_app import WeComAppSender, cut_utf8
-from services.notifier.senders.wecom_robot import WeComRobotSender, ops_robot_mailer
+from services.notifier.senders.wecom_robot import WeComRobotSender, every_mailer, ops_robot_mailer
 from services.notifier.testing.wecom_server import (
     TEST_AGENT_ID,
     TEST_CORP_ID,
@@ -160,3 +160,19 @@ def test_the_ops_robot_mailer_exists_only_when_a_webhook_is_set(wecom: WeComTest
     assert mail is not None
     mail("alert", "body")
     assert len(wecom.robot_posts()) == 1
+
+
+def test_an_alert_reaches_the_robot_even_when_the_email_fails(wecom: WeComTestServer) -> None:
+    def broken_email(subject: str, text: str) -> None:
+        raise OSError("mail server away")
+
+    robot = WeComRobotSender(wecom.robot_url).post
+    mail = every_mailer(broken_email, None, robot)
+    assert mail is not None
+    mail("alert", "body")
+    assert len(wecom.robot_posts()) == 1
+    assert every_mailer(None, None) is None
+    only_broken = every_mailer(broken_email)
+    assert only_broken is not None
+    with pytest.raises(RuntimeError):
+        only_broken("alert", "body")
