@@ -26,6 +26,12 @@ def build_senders(settings: Settings) -> dict[str, Sender]:
     return factory.build_senders(settings)
 
 
+def build_email_sender(settings: Settings) -> Sender:
+    """The email sender the settings choose; a misconfigured one is an error, never a
+    silent fall-back to files (the ops mail of alerts uses this too)."""
+    return factory.build_email_sender(settings)
+
+
 def build_limiters(
     settings: Settings, client: redis.Redis, senders: Mapping[str, Sender] | None = None
 ) -> dict[str, Limiter]:
