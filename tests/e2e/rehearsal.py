@@ -56,7 +56,9 @@ class Rehearsal:
         home: Path,
         at: datetime,
         workers: int = 1,
+        extra_env: dict[str, str] | None = None,
     ) -> Rehearsal:
+        """`extra_env`: settings added for every process (a provider's, say)."""
         home.mkdir(parents=True, exist_ok=True)
         clock = home / "clock"
         FileClock.write(clock, at)
@@ -66,6 +68,7 @@ class Rehearsal:
             LIAISON_HOME=str(home),
             LIAISON_CLOCK_FILE=str(clock),
             LIAISON_LOG_LEVEL="INFO",
+            **(extra_env or {}),
         )
         rehearsal = cls(engine, client, env, home, clock)
         rehearsal.workers = [

@@ -5,7 +5,8 @@ and `liaison worker` processes, as deployed, on a rehearsal clock (tests/e2e/reh
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,9 +14,19 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 from dateutil.rrule import rrulestr
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from services.notifier.testing.aliyun_server import TEST_ACCESS_KEY_ID as ALIYUN_KEY_ID
+from services.notifier.testing.aliyun_server import (
+    TEST_ACCESS_KEY_SECRET as ALIYUN_KEY_SECRET,
+)
+from services.notifier.testing.aliyun_server import AliyunSmsTestServer
+from services.notifier.testing.twilio_server import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TwilioTestServer,
+)
 from services.scheduler.due import DueQuery, compute_due
 from shared.db import transaction
 from shared.ledger.recording import record_fact
@@ -47,6 +58,67 @@ DIGEST_DAYS = [
 ]
 
 
+#: each SMS provider's approved templates, as an administrator would submit them
+ALIYUN_TEMPLATES = {
+    "SMS_DIGEST": ("name", "count", "first", "link"),
+    "SMS_EVENT": ("name", "org", "when", "title", "place"),
+    "SMS_BIRTHDAY": ("name", "years", "org"),
+    "SMS_ESCALATION": ("name", "org", "unassigned", "overdue", "certificates"),
+}
+ALIYUN_CODES = (
+    "liaison_digest=SMS_DIGEST,event_reminder=SMS_EVENT,"
+    "political_birthday=SMS_BIRTHDAY,branch_escalation=SMS_ESCALATION"
+)
+
+
+@dataclass
+class Provider:
+    """The SMS provider the processes send through: outbox files, or a loopback fake of
+    Twilio or Alibaba Cloud SMS reached through the real SDK."""
+
+    name: str
+    env: dict[str, str]
+    accepted: Callable[[], int]  #: messages the provider accepted
+
+
+@pytest.fixture
+def provider(request: pytest.FixtureRequest) -> Iterator[Provider]:
+    name = getattr(request, "param", "outbox")
+    # The pacing is a real provider's; the month sends thousands in a few rehearsed hours.
+    pacing = {"LIAISON_SMS_RATE_PER_S": "5000", "LIAISON_SMS_CONCURRENCY": "64"}
+    if name == "twilio":
+        with TwilioTestServer() as twilio:
+            yield Provider(
+                name,
+                {
+                    "LIAISON_SMS_PROVIDER": "twilio",
+                    "TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
+                    "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+                    "TWILIO_FROM_NUMBER": "+15005550006",
+                    "LIAISON_TWILIO_BASE_URL": twilio.base_url,
+                    **pacing,
+                },
+                lambda: len(twilio.sent()),
+            )
+    elif name == "aliyun":
+        with AliyunSmsTestServer(templates=ALIYUN_TEMPLATES) as aliyun:
+            yield Provider(
+                name,
+                {
+                    "LIAISON_SMS_PROVIDER": "aliyun",
+                    "ALIBABA_CLOUD_ACCESS_KEY_ID": ALIYUN_KEY_ID,
+                    "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ALIYUN_KEY_SECRET,
+                    "LIAISON_ALIYUN_ENDPOINT": f"http://{aliyun.endpoint}",
+                    "LIAISON_ALIYUN_SIGN_NAME": "流动党员联络",
+                    "LIAISON_ALIYUN_TEMPLATE_CODES": ALIYUN_CODES,
+                    **pacing,
+                },
+                lambda: len(aliyun.sent()),
+            )
+    else:
+        yield Provider("outbox", {}, lambda: 0)
+
+
 @pytest.fixture
 def simulation(
     pg_engine: Engine,
@@ -54,6 +126,7 @@ def simulation(
     redis_server_url: str,
     redis_client: redis.Redis,
     tmp_path: Path,
+    provider: Provider,
 ) -> Iterator[Rehearsal]:
     """`liaison scheduler` and `liaison worker` processes on the rehearsal clock."""
     rehearsal = Rehearsal.start(
@@ -63,13 +136,15 @@ def simulation(
         redis_url=redis_server_url,
         home=tmp_path / "var",
         at=local(START, 0),
+        extra_env=provider.env,
     )
     yield rehearsal
     rehearsal.stop()
 
 
+@pytest.mark.parametrize("provider", ["outbox", "twilio", "aliyun"], indirect=True)
 def test_a_month_of_ticks_sends_exactly_what_the_policy_calls_for(
-    pg_engine: Engine, simulation: Rehearsal, tmp_path: Path
+    pg_engine: Engine, simulation: Rehearsal, tmp_path: Path, provider: Provider
 ) -> None:
     load_synthetic(pg_engine, tmp_path / "ledger", members=2000, as_of=START)
     # Up to Thursday 3 December; then a contact is recorded for a task of Tuesday's digest.
@@ -152,6 +227,18 @@ def test_a_month_of_ticks_sends_exactly_what_the_policy_calls_for(
     assert sent_at
     assert all(8 <= s.astimezone(TZ).hour < 21 for s in sent_at)
     assert simulation.client.get(LAST_TICK_KEY) is not None
+
+    # Every SMS went through the chosen provider, which accepted each exactly once.
+    with Session(pg_engine) as session:
+        sms_sent = session.execute(
+            select(DeliveryAttempt.provider, func.count())
+            .join(Notification, Notification.id == DeliveryAttempt.notification_id)
+            .where(Notification.channel == "sms", DeliveryAttempt.outcome == "sent")
+            .group_by(DeliveryAttempt.provider)
+        ).all()
+    assert [p for p, _ in sms_sent] == [provider.name]
+    if provider.name != "outbox":
+        assert provider.accepted() == sms_sent[0][1]
 
 
 def test_a_scheduler_down_for_two_days_sends_the_missed_digest_once_and_no_late_reminder(
