@@ -24,7 +24,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from services.notifier.outbox import apply_status_callback
+from services.notifier import apply_status_callback
 from services.web.context import WebContext
 from services.web.deps import get_ctx
 from shared.db import transaction

@@ -57,5 +57,6 @@ def route(
         if key != message.channel:
             return UnconfiguredProvider(key), Unlimited()
         raise KeyError(f"no sender for channel {message.channel!r}")
-    limiter = limiters.get(key) or limiters.get(message.channel) or Unlimited()
-    return sender, limiter
+    # A provider's limit is its own: an organization routed elsewhere than the channel's
+    # default must not be paced by the default's bucket.
+    return sender, limiters.get(key) or Unlimited()

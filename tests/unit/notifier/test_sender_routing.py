@@ -153,3 +153,14 @@ def test_migration_0006_seeds_the_sms_route_row_the_code_describes() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.SMS_ROUTE_ROW == SMS_ROUTE_ROW
+
+
+def test_an_organization_on_outbox_files_is_not_paced_by_the_default_providers_limit() -> None:
+    default_limit = Unlimited()
+    outbox = Recording("outbox")
+    sender, limiter = route(
+        {"sms": Recording("aliyun"), "sms:outbox": outbox},
+        {"sms": default_limit},
+        sms({"provider": "outbox"}),
+    )
+    assert sender is outbox and limiter is not default_limit
