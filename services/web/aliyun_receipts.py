@@ -46,7 +46,7 @@ def _authorized(configured: str, given: str) -> bool:
 def _reports(raw: bytes) -> list[dict[str, Any]]:
     try:
         loaded = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise HTTPException(400, "expected a JSON array of reports") from exc
     if isinstance(loaded, dict):
         loaded = [loaded]

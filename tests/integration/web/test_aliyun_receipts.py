@@ -161,3 +161,7 @@ def test_reports_for_unknown_messages_are_acknowledged_and_ignored(
 def test_a_body_that_is_not_reports_is_a_400(receipts: TestClient) -> None:
     assert receipts.post(REPORTS, content=b"not json").status_code == 400
     assert receipts.post(REPORTS, json=["x"]).status_code == 400
+
+
+def test_a_deeply_nested_body_is_a_400_not_a_server_error(receipts: TestClient) -> None:
+    assert receipts.post(REPORTS, content=b"[" * 200_000 + b"]" * 200_000).status_code == 400
