@@ -118,6 +118,8 @@ class AliyunSmsSender:
     def request_for(self, message: OutgoingMessage) -> sms_models.SendSmsRequest:
         """The SendSms request for `message`; a missing signature or template is permanent."""
         route = message.data.get("sms_route") or {}
+        if not isinstance(route, Mapping):
+            route = {}
         sign_name = route.get("sign_name") or self.sign_name
         codes = {**self.template_codes, **(route.get("template_codes") or {})}
         template_code = codes.get(message.kind)

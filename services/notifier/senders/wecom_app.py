@@ -201,11 +201,13 @@ def _call(client: httpx.Client, method: str, url: str, **kwargs: Any) -> dict[st
     try:
         body = response.json()
     except ValueError as exc:
-        raise TransientDeliveryError(
+        # WeCom answers 200 with JSON even for its errors: anything else is a proxy or a
+        # wrong base URL, which a retry fixes only if it is a passing 5xx (handled above).
+        raise PermanentDeliveryError(
             f"WeCom HTTP {response.status_code} without a JSON answer", code="bad_answer"
         ) from exc
     if not isinstance(body, dict):
-        raise TransientDeliveryError(
+        raise PermanentDeliveryError(
             "WeCom answered something else than an object", code="bad_answer"
         )
     return body

@@ -176,3 +176,24 @@ def test_an_alert_reaches_the_robot_even_when_the_email_fails(wecom: WeComTestSe
     assert only_broken is not None
     with pytest.raises(RuntimeError):
         only_broken("alert", "body")
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(404, PermanentDeliveryError), (502, TransientDeliveryError)]
+)
+def test_an_answer_that_is_not_wecoms_json_is_sorted_by_its_status(
+    status: int, error: type[Exception]
+) -> None:
+    proxy = httpx.Client(
+        transport=httpx.MockTransport(lambda request: httpx.Response(status, text="<html>"))
+    )
+    sender = WeComAppSender(
+        corp_id=TEST_CORP_ID,
+        secret=TEST_SECRET,
+        agent_id=TEST_AGENT_ID,
+        card_url="https://x/",
+        base_url="http://wecom.invalid",
+        client=proxy,
+    )
+    with pytest.raises(error):
+        sender.send(CARD)
