@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, Select, select
 
 from shared.errors import LedgerError
+from shared.ledger.formulas import csv_cell, xlsx_cell
 from shared.ledger.kinds import KINDS, KINDS_BY_NAME, Column, Kind, ValueType
 from shared.ledger.problems import show_value
 from shared.ledger.storage import db_column, key_columns, table_for
@@ -83,7 +84,7 @@ def write_csv(engine: Engine, kind: Kind, handle: TextIO, *, full: bool = False)
     writer.writerow(kind.column_names)
     count = 0
     for row in kind_rows(engine, kind):
-        writer.writerow(_cells(kind, row, full, for_xlsx=False))
+        writer.writerow([csv_cell(c) for c in _cells(kind, row, full, for_xlsx=False)])
         count += 1
     return count
 
@@ -98,7 +99,7 @@ def write_xlsx(engine: Engine, kinds: tuple[Kind, ...], path: Path, *, full: boo
         sheet = book.create_sheet(kind.name)
         sheet.append(list(kind.column_names))
         for row in kind_rows(engine, kind):
-            sheet.append(_cells(kind, row, full, for_xlsx=True))
+            sheet.append([xlsx_cell(sheet, c) for c in _cells(kind, row, full, for_xlsx=True)])
             count += 1
     book.save(path)
     return count
