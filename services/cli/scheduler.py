@@ -125,35 +125,26 @@ def report(
     max_load: Annotated[int, typer.Option(help="Members per liaison before over-load.")] = 5,
 ) -> None:
     """Compliance per organization: contacts and visits done, gaps, loads; totals roll up."""
-    import csv
-
-    from services.scheduler.report import REPORT_COLUMNS, compliance_report, row_values
+    from services.scheduler import report as reporting
 
     if fmt not in ("table", "csv", "xlsx"):
         raise typer.BadParameter(f"{fmt!r}; expected table, csv or xlsx", param_hint="--format")
     if fmt == "xlsx" and out is None:
         raise typer.BadParameter("xlsx needs --out FILE", param_hint="--out")
     engine = ensure_schema(load_settings())
-    result = compliance_report(engine, period, today=as_of_date(as_of), org=org, max_load=max_load)
-    rows = [row_values(r) for r in result.rows]
+    result = reporting.compliance_report(
+        engine, period, today=as_of_date(as_of), org=org, max_load=max_load
+    )
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("report")
-        sheet.append(list(REPORT_COLUMNS))
-        for values in rows:
-            sheet.append(values)
         assert out is not None
-        book.save(out)
-        typer.echo(f"{len(rows)} organization(s) written to {out}", err=True)
+        count = reporting.write_xlsx(result, out)
+        typer.echo(f"{count} organization(s) written to {out}", err=True)
         return
+    rows = [reporting.row_values(r) for r in result.rows]
     handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
     try:
         if fmt == "csv":
-            writer = csv.writer(handle)
-            writer.writerow(REPORT_COLUMNS)
-            writer.writerows(rows)
+            reporting.write_csv(result, handle)
             return
         handle.write(
             f"compliance {result.period_start.isoformat()}..{result.period_end.isoformat()}"

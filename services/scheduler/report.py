@@ -8,11 +8,14 @@ list it. Each organization's row covers its whole subtree; the totals roll up th
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -24,6 +27,7 @@ from services.scheduler.loader import MemberFilter, active_campaigns, stream_mem
 from services.scheduler.periods import age_on, period_bounds
 from services.scheduler.policy import OrgTree, PolicyBook
 from shared.errors import LiaisonError
+from shared.ledger.formulas import csv_cell, xlsx_cell
 from shared.models import Liaison
 
 DEFAULT_MAX_LOAD = 5  #: members per liaison before the liaison counts as over-loaded
@@ -245,3 +249,25 @@ def row_values(row: ReportRow) -> list[object]:
         f.elderly_not_visited_twice,
         f.no_event_attended,
     ]
+
+
+def write_csv(report: Report, handle: TextIO) -> int:
+    """The report as CSV, no cell a live formula (an organization's name is typed text)."""
+    writer = csv.writer(handle)
+    writer.writerow(REPORT_COLUMNS)
+    for row in report.rows:
+        writer.writerow([csv_cell(v) for v in row_values(row)])
+    return len(report.rows)
+
+
+def write_xlsx(report: Report, path: Path) -> int:
+    """The report as a one-sheet workbook, text as text cells, never formulas."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("report")
+    sheet.append(list(REPORT_COLUMNS))
+    for row in report.rows:
+        sheet.append([xlsx_cell(sheet, v) for v in row_values(row)])
+    book.save(path)
+    return len(report.rows)
