@@ -5,7 +5,8 @@ or `-1+cmd|' /C calc'!A0` is run by Excel, LibreOffice or Sheets when the next p
 opens the file (CSV injection). Two rules, one per format:
 
 - **CSV**: a cell that a spreadsheet would evaluate (starting with `=`, `@`, a tab or a
-  carriage return, or `+`/`-` other than a plain number such as `+8613812345678` or `-5`)
+  carriage return, or `+`/`-` other than a plain or masked number such as `-5`,
+  `+8613812345678` or `+86 138****5678`)
   is written with a leading apostrophe, as OWASP advises. The importer takes exactly one
   apostrophe off a cell that would need it, so export → import → export stays
   byte-identical. A cell that starts with apostrophes followed by such text gets one more
@@ -27,7 +28,9 @@ from typing import Any
 QUOTE = "'"
 _ALWAYS = frozenset("=@\t\r")  #: a cell starting with one of these is a formula or a DDE
 _SIGNS = frozenset("+-")  #: formulas too, unless the cell is a plain number
-_PLAIN_NUMBER = re.compile(r"[+-](?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?")
+#: a sign then only digits, spaces, dots and masking stars (`-5`, `+8613812345678`,
+#: `+86 138****5678`): no letter, so it can name no function, cell or program
+_PLAIN_NUMBER = re.compile(r"[+-][\d .*]*\d[\d .*]*%?")
 
 
 def _evaluated(text: str) -> bool:

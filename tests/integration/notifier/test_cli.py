@@ -106,3 +106,22 @@ def test_deliveries_masks_every_spelling_of_a_number_in_a_stored_provider_error(
     assert code == 0
     assert "1367" not in row["last_error"] and "12345678" not in row["last_error"]
     assert row["last_error"].startswith("21211: Tel139****5655")
+
+
+def test_a_formula_in_a_stored_provider_error_comes_out_of_the_csv_as_text(
+    engine: Engine,
+    liaison_env: dict[str, str],
+    make_notification: NotificationFactory,
+) -> None:
+    nid = make_notification()
+    with transaction(engine) as session:
+        mark_queued(session, [nid], now=DAYTIME)
+        transition(
+            session, nid, from_statuses=("queued",), to="failed", now=DAYTIME,
+            last_error='=HYPERLINK("http://evil.example/","details")',
+        )  # fmt: skip
+
+    code, out = invoke("deliveries", "--format", "csv")
+    [row] = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0
+    assert row["last_error"] == '\'=HYPERLINK("http://evil.example/","details")'
