@@ -81,6 +81,6 @@ def test_a_formula_in_the_xlsx_listing_is_written_as_a_text_cell(tmp_path) -> No
 
     write_listing([_HOSTILE], "xlsx", None, tmp_path / "due.xlsx")
     sheet = load_workbook(tmp_path / "due.xlsx")["due"]
-    cells = list(sheet.iter_rows(min_row=2))[0]
-    assert [c.data_type for c in cells[:1]] == ["s"]
+    [cells] = list(sheet.iter_rows(min_row=2))
+    assert cells[0].data_type == "s"
     assert cells[0].value == _HOSTILE.member_id and cells[5].value == _HOSTILE.org
