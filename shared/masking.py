@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from datetime import date
 
 # Full-width digits and punctuation (and the ideographic space) are matched as their
 # ASCII twins. Each maps one character to one, so a match's span in the folded text is its
@@ -119,25 +120,44 @@ _MASKS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
 )
 
 
+def _substitute(
+    text: str, folded: str, pattern: re.Pattern[str], masked: Callable[[re.Match[str]], str]
+) -> tuple[str, str]:
+    """Replace `pattern`'s matches in the folded text, and the same spans in the original,
+    so that both stay aligned; untouched text keeps its own characters."""
+    parts: list[str] = []
+    folded_parts: list[str] = []
+    last = 0
+    for m in pattern.finditer(folded):
+        replacement = masked(m)
+        parts += [text[last : m.start()], replacement]
+        folded_parts += [folded[last : m.start()], replacement]
+        last = m.end()
+    if not parts:
+        return text, folded
+    return "".join([*parts, text[last:]]), "".join([*folded_parts, folded[last:]])
+
+
 def mask_text(text: str) -> str:
     """Mask every ID number, phone (mobile or landline) and email address inside free text."""
     folded = text.translate(_FOLD)
     for pattern, masked in _MASKS:
-        if pattern.search(folded) is None:
-            continue
-        # The same spans are replaced in the original and in its folded twin, so that the
-        # next pattern still sees both aligned; untouched text keeps its own characters.
-        parts: list[str] = []
-        folded_parts: list[str] = []
-        last = 0
-        for m in pattern.finditer(folded):
-            replacement = masked(m)
-            parts += [text[last : m.start()], replacement]
-            folded_parts += [folded[last : m.start()], replacement]
-            last = m.end()
-        text = "".join([*parts, text[last:]])
-        folded = "".join([*folded_parts, folded[last:]])
+        text, folded = _substitute(text, folded, pattern, masked)
     return _EMAIL_LIKE.sub(lambda m: f"{m.group(1)}***{m.group(2)}", text)
+
+
+MASKED_DATE = "****-**-**"
+
+
+def mask_date(text: str, day: date) -> str:
+    """`text` with `day` hidden wherever it is written as a date (`19980707`,
+    `1998-07-07`, `1998/7/7`, `1998.07.07`, `1998年7月7日`, full-width digits too): for a
+    birth date, which an ID number's mask hides, typed into another column."""
+    m, d = day.month, day.day
+    pattern = re.compile(
+        rf"(?<!\d){day.year:04d}(?:[-/.]0?{m}[-/.]0?{d}|年0?{m}月0?{d}日?|{m:02d}{d:02d})(?!\d)"
+    )
+    return _substitute(text, text.translate(_FOLD), pattern, lambda _: MASKED_DATE)[0]
 
 
 class MaskingFilter(logging.Filter):

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from shared import masking
 from shared.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from shared.masking import mask_text
+from shared.masking import mask_date, mask_text
 
 _FULL_WIDTH = str.maketrans("0123456789+-() ", "０１２３４５６７８９＋－（）\u3000")
 
@@ -197,3 +197,9 @@ def test_a_delivery_error_masks_its_text_when_it_is_raised(error_class: type) ->
 def test_one_function_masks_an_address_by_its_channel() -> None:
     assert masking.mask_address("+8613913675655", "sms") == "+86 139****5655"
     assert masking.mask_address("zhang.san@example.com", "email") == "z***@example.com"
+
+
+def test_a_birth_date_is_hidden_in_every_spelling_and_other_dates_stay() -> None:
+    text = "LD-19980707 / 1998年7月7日 / １９９８-０７-０７ / joined 2019-07-07"
+    masked = mask_date(text, date(1998, 7, 7))
+    assert masked == "LD-****-**-** / ****-**-** / ****-**-** / joined 2019-07-07"
