@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli import app
+from services.cli import app, check_out
 from shared.clock import SystemClock, local_today
 from shared.db import ensure_schema, transaction
 from shared.ledger.values import InvalidValue, parse_date
@@ -20,13 +20,25 @@ app.add_typer(policy_app, name="policy")
 
 
 def as_of_date(text: str | None) -> date:
-    """The `--as-of` day, or today in China's time zone."""
+    """The `--as-of` day, or today in China's time zone.
+
+    Bounded (`FIRST_DAY`..`LAST_DAY`) here, where it is read: the rules look years back
+    and ahead of it, and 9999-12-31 or 0001-01-01 ran off the calendar deep inside.
+    """
+    from services.scheduler.report import FIRST_DAY, LAST_DAY
+
     if not text:
         return local_today(SystemClock(), DEFAULT_TIMEZONE)
     try:
-        return parse_date(text)
+        day = parse_date(text)
     except InvalidValue as exc:
         raise typer.BadParameter(f"{text!r}: {exc}", param_hint="--as-of") from exc
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise typer.BadParameter(
+            f"{text!r}: the day must lie between {FIRST_DAY} and {LAST_DAY}",
+            param_hint="--as-of",
+        )
+    return day
 
 
 AsOf = Annotated[
@@ -53,6 +65,7 @@ def due(
         )
     if fmt == "xlsx" and out is None:
         raise typer.BadParameter("xlsx needs --out FILE", param_hint="--out")
+    check_out(out)
     engine = ensure_schema(load_settings())
     query = DueQuery(as_of_date(as_of), org=org, liaison_id=liaison, rule=rule)
     tasks = compute_due(engine, query)
@@ -131,6 +144,7 @@ def report(
         raise typer.BadParameter(f"{fmt!r}; expected table, csv or xlsx", param_hint="--format")
     if fmt == "xlsx" and out is None:
         raise typer.BadParameter("xlsx needs --out FILE", param_hint="--out")
+    check_out(out)
     engine = ensure_schema(load_settings())
     result = reporting.compliance_report(
         engine, period, today=as_of_date(as_of), org=org, max_load=max_load

@@ -30,6 +30,10 @@ from shared.errors import LiaisonError
 from shared.ledger.formulas import csv_cell, xlsx_cell
 from shared.models import Liaison
 
+#: the days a computation may be asked about (`--as-of`, a report period): the rules look
+#: years back and ahead, and no ledger holds a fact outside these
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 DEFAULT_MAX_LOAD = 5  #: members per liaison before the liaison counts as over-loaded
 COMPLIANCE_RULES = ("monthly_contact", "quarterly_visit")  #: the "contacts and visits" shares
 
@@ -40,6 +44,12 @@ class PeriodError(LiaisonError):
 
 def parse_period(text: str) -> tuple[date, date]:
     t = text.strip().upper()
+    if (year := re.match(r"(\d{4})(?:-|$)", t)) and not (
+        FIRST_DAY.year <= int(year[1]) <= LAST_DAY.year
+    ):
+        raise PeriodError(
+            f"{text!r} is out of range: a period lies between {FIRST_DAY.year} and {LAST_DAY.year}"
+        )
     if m := re.fullmatch(r"(\d{4})-(\d{1,2})", t):
         start = date(int(m[1]), int(m[2]), 1) if 1 <= int(m[2]) <= 12 else None
         if start:
