@@ -18,6 +18,7 @@ from typing import Any
 from shared.errors import LedgerError
 from shared.ledger.formulas import restore, strip_cell
 from shared.ledger.kinds import KINDS_BY_NAME, Kind, kind_for_filename
+from shared.ledger.xlsx_budget import WorkbookTooLarge, check_workbook
 
 SNIFF_BYTES = 64 * 1024  #: bytes read to decide between UTF-8 and GB18030
 
@@ -211,7 +212,19 @@ def _sheet_rows(path: Path, sheet: str, label: str) -> Generator[tuple[Cell, ...
 
 
 def read_xlsx(path: Path, only: Kind | None = None) -> tuple[list[Table], list[str]]:
-    """A table per sheet named after a kind (only `only`'s when given), plus warnings."""
+    """A table per sheet named after a kind (only `only`'s when given), plus warnings.
+
+    The workbook is checked against its decompressed-size budget first
+    (`xlsx_budget.py`): a ZIP bomb is refused before openpyxl parses anything.
+    """
+    try:
+        check_workbook(path)
+    except WorkbookTooLarge as exc:
+        raise TableError(str(exc)) from exc
+    except OSError as exc:
+        raise TableError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+    except Exception as exc:  # zipfile's errors for a damaged archive or a lying part
+        raise TableError(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
     book = _load_workbook(path)
     try:
         names = list(book.sheetnames)
