@@ -76,7 +76,7 @@ def redis_unreachable(reason: str) -> str:
 
     Notifications are written to the database before their message goes to Redis; a run
     cut off there leaves them `pending` or `queued` with no message. The scheduler's sweep
-    (`services/scheduler/service.py`) enqueues exactly those once Redis answers again.
+    (`services/notifier/sweeps.py`) enqueues exactly those once Redis answers again.
     """
     waiting = _waiting_notifications()
     if waiting is None:

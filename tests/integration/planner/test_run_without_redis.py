@@ -19,12 +19,8 @@ import redis
 from sqlalchemy import Engine, func, select
 
 import services.cli as cli
-from services.notifier.actors import SEND_NOTIFICATION
-from services.notifier.broker import NOTIFICATIONS_QUEUE, build_broker
+from services.notifier import NOTIFICATIONS_QUEUE, SEND_NOTIFICATION, OutboxSweeper, build_broker
 from services.notifier.recovery import waiting_message_args
-from services.scheduler.lease import RedisLease
-from services.scheduler.service import SchedulerService
-from shared.clock import FixedClock
 from shared.models import Notification
 from shared.settings import load_settings
 from tests.integration.planner.ledger import load_synthetic
@@ -70,12 +66,9 @@ def test_a_run_with_redis_down_says_how_many_wait_and_the_sweep_enqueues_them(
     client.flushdb()
     broker = build_broker(redis_server_url, load_settings({}))
     try:
-        service = SchedulerService(
-            engine=engine, broker=broker, client=client, lease=RedisLease(client),
-            clock=FixedClock(RUN_AT),
-        )  # fmt: skip
+        sweeper = OutboxSweeper(engine, broker)  # what the scheduler's tick calls
         later = RUN_AT + timedelta(minutes=10)
-        enqueued = service.sweep(later) + service.sweep(later + timedelta(seconds=30))
+        enqueued = sweeper.sweep(later) + sweeper.sweep(later + timedelta(seconds=30))
         messages = waiting_message_args(broker, NOTIFICATIONS_QUEUE, SEND_NOTIFICATION)
     finally:
         broker.close()
