@@ -54,6 +54,8 @@ def one_line(err: str) -> str:
         ("due", "--as-of", "0001-01-01"),
         ("why", "M0001", "--as-of", "9999-12-31"),
         ("report", "--period", "2026-Q4", "--as-of", "0001-01-01"),
+        ("run", "--dry-run", "--as-of", "9999-12-31"),
+        ("run", "--dry-run", "--as-of", "0001-01-01T00:00"),
     ],
 )
 def test_an_as_of_day_out_of_range_is_a_usage_error(liaison, args: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
