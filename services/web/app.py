@@ -22,6 +22,12 @@ from shared.clock import Clock, SystemClock
 from shared.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
+#: bytes: the largest request body any route reads. Twilio's forms are a few hundred bytes,
+#: an interaction or the login form smaller still. FastAPI refuses a larger body with 413
+#: while it streams in (a declared Content-Length before a byte is read, a chunked or
+#: lying one at the chunk that crosses the limit), so an unauthenticated 400 MB POST costs
+#: one read buffer, not 400 MB (docs/security.md has the measurement).
+MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(
@@ -51,6 +57,7 @@ def create_app(
         description="Twilio webhooks, the REST API for liaisons and managers, health, metrics "
         "and the ops dashboard.",
         lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
     )
     app.state.ctx = ctx
     registry = build_registry(ctx)
