@@ -76,7 +76,11 @@ def _stream(port: int, path: str, *, declare_length: bool) -> int:
     """POST 400 MB in 1 MiB pieces, stopping when the server answers or hangs up; the status."""
     head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
     head += "Content-Type: application/x-www-form-urlencoded\r\n"
-    head += f"Content-Length: {UPLOAD_BYTES}\r\n" if declare_length else "Transfer-Encoding: chunked\r\n"
+    head += (
+        f"Content-Length: {UPLOAD_BYTES}\r\n"
+        if declare_length
+        else "Transfer-Encoding: chunked\r\n"
+    )
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall((head + "\r\n").encode())
         piece = CHUNK if declare_length else b"%x\r\n" % len(CHUNK) + CHUNK + b"\r\n"

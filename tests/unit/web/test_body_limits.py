@@ -95,9 +95,7 @@ def test_a_body_declared_too_large_is_refused_before_any_of_it_is_read(
 
 
 @pytest.mark.parametrize("path", ROUTES_WITH_BODIES)
-def test_a_streamed_body_without_a_length_is_refused_at_the_limit(
-    app: FastAPI, path: str
-) -> None:
+def test_a_streamed_body_without_a_length_is_refused_at_the_limit(app: FastAPI, path: str) -> None:
     status, pulled, _ = post_streaming(app, path, content_length=None)
     assert status == 413
     assert pulled == 1  # the first MiB already passes the limit: nothing more is read
