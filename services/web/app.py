@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from services.web import api, dashboard, health, webhooks
 from services.web.alert_loop import AlertLoop
 from services.web.context import WebContext
+from services.web.inputs import RejectNulMiddleware
 from services.web.mailer import ops_mailer
 from services.web.metrics import build_registry
 from services.web.settings import WebSettings, load_web_settings
@@ -60,6 +61,7 @@ def create_app(
         max_body_size=MAX_BODY_BYTES,
     )
     app.state.ctx = ctx
+    app.add_middleware(RejectNulMiddleware)
     registry = build_registry(ctx)
 
     @app.get("/metrics", tags=["health"], response_class=Response)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from services.scheduler.report import REPORT_COLUMNS, PeriodError, compliance_re
 from services.web.alerts import AlertBook
 from services.web.chart import success_chart_svg
 from services.web.deps import COOKIE_NAME, Ctx, optional_principal
+from services.web.inputs import PERIOD_HINT, check_period
 from services.web.ops import dead_items, recent_failures, success_by_day
 from services.web.snapshot import take_snapshot
 from services.web.tokens import Principal, authenticate
@@ -138,11 +139,13 @@ def compliance(
         error = "No such organization."
     else:
         try:
+            check_period(chosen)
             report = compliance_report(
                 ctx.engine, chosen, today=local_today(ctx.clock, DEFAULT_TIMEZONE), org=code
             )
-        except PeriodError as exc:
-            error = str(exc)
+        except (PeriodError, HTTPException):
+            # A fixed text: the period the query string named is never echoed back.
+            error = f"Not a period that can be reported: {PERIOD_HINT}, up to today."
         else:
             for r in report.rows:
                 if r.depth <= 1:

@@ -14,6 +14,7 @@ from services.notifier.outbox import apply_status_callback
 from services.web.context import WebContext
 from services.web.deps import get_ctx
 from services.web.inbound import handle_inbound
+from services.web.inputs import refuse_nul
 from services.web.signature import SIGNATURE_HEADER, is_signed, signed_url
 from shared.db import transaction
 
@@ -37,6 +38,7 @@ async def signed_form(
     ):
         log.warning("refused an unsigned or forged Twilio request to %s", request.url.path)
         raise HTTPException(403, "missing or invalid Twilio signature")
+    refuse_nul([*form, *form.values()])
     return form
 
 
