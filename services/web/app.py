@@ -3,6 +3,7 @@ and the dashboard. Building it connects to nothing."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,8 @@ from services.web.metrics import build_registry
 from services.web.settings import WebSettings, load_web_settings
 from shared.clock import Clock, SystemClock
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 #: bytes: the largest request body any route reads. Twilio's forms are a few hundred bytes,
@@ -43,6 +46,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.twilio_auth_token and not ctx.web.public_url:
+            log.warning(
+                "TWILIO_AUTH_TOKEN is set but LIAISON_PUBLIC_URL is not: the Twilio webhooks "
+                "answer 503 until it names the URL Twilio calls"
+            )
         loop = AlertLoop(ctx, ops_mailer(settings)) if run_alerts else None
         if loop is not None:
             loop.start()
