@@ -80,7 +80,12 @@ def liaison_tasks(
     """The liaison's open tasks, numbered, most urgent first."""
     access.check_liaison(ctx.engine, caller, liaison_id)
     day = as_of or today(ctx)
-    tasks = compute_due(ctx.engine, DueQuery(day, liaison_id=liaison_id))
+    tasks = list(compute_due(ctx.engine, DueQuery(day, liaison_id=liaison_id)))
+    if caller.role == "liaison":
+        # Whatever day is asked about, a liaison sees only the members assigned to it now:
+        # a member reassigned since is someone else's to see.
+        current = access.current_members(ctx.engine, liaison_id, today(ctx))
+        tasks = [t for t in tasks if t.member_id in current]
     return [
         TaskOut(
             number=n,

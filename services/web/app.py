@@ -12,10 +12,12 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp
 
 from services.web import api, dashboard, health, webhooks
 from services.web.alert_loop import AlertLoop
 from services.web.context import WebContext
+from services.web.headers import SecurityHeadersMiddleware, add_swagger_ui
 from services.web.inputs import RejectNulMiddleware
 from services.web.mailer import ops_mailer
 from services.web.metrics import build_registry
@@ -32,6 +34,15 @@ STATIC = Path(__file__).parent / "static"
 #: lying one at the chunk that crosses the limit), so an unauthenticated 400 MB POST costs
 #: one read buffer, not 400 MB (docs/security.md has the measurement).
 MAX_BODY_BYTES = 64 * 1024
+
+
+class _App(FastAPI):
+    """FastAPI with the security headers outside its whole stack: FastAPI's own body limit
+    and error pages answer outside the middleware `add_middleware` can place, and those
+    answers need the headers as much as any page."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
 
 
 def create_app(
@@ -60,13 +71,19 @@ def create_app(
             if loop is not None:
                 loop.stop()
 
-    app = FastAPI(
+    app = _App(
         title="liaison",
         version="0.1.0",
         description="Twilio webhooks, the REST API for liaisons and managers, health, metrics "
         "and the ops dashboard.",
         lifespan=lifespan,
         max_body_size=MAX_BODY_BYTES,
+        # /docs is served by add_swagger_ui, under a policy naming its scripts; ReDoc
+        # (which needs inline styles and blob: workers) and the OAuth redirect page,
+        # which this API does not use, are not served.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.ctx = ctx
     app.add_middleware(RejectNulMiddleware)
@@ -81,5 +98,6 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(api.router)
     app.include_router(dashboard.router)
+    add_swagger_ui(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

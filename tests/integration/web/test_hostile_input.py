@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.integration.web.conftest import Tokens, bearer, twilio_post
+from tests.integration.web.conftest import Tokens, bearer, dashboard_login, twilio_post
 from tests.integration.web.ledger import PHONE_LA, send_digest
 
 NUL = "\x00"
@@ -105,7 +105,7 @@ def test_a_period_far_away_is_a_client_error(
 def test_the_dashboard_says_a_far_period_is_not_one_instead_of_failing(
     client: TestClient, tokens: Tokens, period: str
 ) -> None:
-    client.post("/login", data={"token": tokens.admin})
+    dashboard_login(client, tokens.admin)
     response = client.get(f"/compliance?org=C&period={period}")
     assert response.status_code < 500
 
