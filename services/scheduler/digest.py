@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, exists, not_, or_, select
 from sqlalchemy.orm import Session
 
-from services.notifier.refreshers import Refresher, register_refresher
+from services.notifier import Refresher, register_refresher
 from services.scheduler.context import PlanningContext, chunks, in_scope
 from services.scheduler.due import DueQuery, Task, compute_due
 from services.scheduler.recipients import Draft, Recipient, drafts_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from services.notifier.rendering import render_message
+from services.notifier import render_message
 from services.scheduler.planner import PlanReport
 from services.scheduler.recipients import Draft
 from shared.masking import mask_email, mask_phone, mask_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.notifier.outbox import NewNotification
+from services.notifier import NewNotification
 from shared.settings import DEFAULT_LOCALE
 
 CHANNEL_PREFERENCES = {"sms": ("sms",), "email": ("email",), "sms+email": ("sms", "email")}

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp
 
+from services.bootstrap import bootstrap
 from services.web import api, dashboard, health, webhooks
 from services.web.alert_loop import AlertLoop
 from services.web.context import WebContext
@@ -22,7 +23,7 @@ from services.web.inputs import RejectNulMiddleware
 from services.web.mailer import ops_mailer
 from services.web.metrics import build_registry
 from services.web.settings import WebSettings, load_web_settings
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ def create_app(
     run_alerts: bool = False,
 ) -> FastAPI:
     """The web app for `settings`; `run_alerts` starts the periodic alert checks with it."""
-    ctx = WebContext(settings, web or load_web_settings(), clock or SystemClock())
+    wiring = bootstrap(settings, clock=clock)
+    ctx = WebContext(settings, web or load_web_settings(), wiring.clock, wiring=wiring)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
