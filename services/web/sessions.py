@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 
 from services.web.tokens import Principal, hash_token, live_token
 from shared.db import transaction
@@ -27,9 +27,15 @@ CSRF_BYTES = 32
 
 
 def open_session(engine: Engine, principal: Principal, *, now: datetime) -> str:
-    """A new session for the token `principal` came with; the id for the cookie."""
+    """A new session for the token `principal` came with; the id for the cookie. Sessions
+    that have ended (expired or revoked) are deleted on the way: they open nothing."""
     session_id = secrets.token_urlsafe(SESSION_BYTES)
     with transaction(engine) as session:
+        session.execute(
+            delete(WebSession).where(
+                or_(WebSession.expires_at <= now, WebSession.revoked_at.is_not(None))
+            )
+        )
         session.add(
             WebSession(
                 session_hash=hash_token(session_id),

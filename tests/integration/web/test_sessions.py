@@ -83,6 +83,16 @@ def test_a_session_ends_with_the_token_it_was_opened_with(
     assert not logged_in(client)
 
 
+def test_ended_sessions_are_deleted_when_the_next_one_opens(
+    client: TestClient, tokens: Tokens, ledger: Engine, clock: FixedClock
+) -> None:
+    dashboard_login(client, tokens.ops)
+    clock.advance(timedelta(hours=13))
+    dashboard_login(client, tokens.ops)
+    with Session(ledger) as s:
+        assert len(s.scalars(select(WebSession)).all()) == 1
+
+
 # --- API token expiry ---------------------------------------------------------------------
 
 
