@@ -11,6 +11,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from shared.ledger import values as v
+from shared.ledger.formulas import strip_cell
 from shared.ledger.kinds import Column, Kind, ValueType
 from shared.ledger.problems import problem
 from shared.settings import DEFAULT_TIMEZONE
@@ -29,7 +30,7 @@ def _text(value: object) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    return strip_cell(str(value))
 
 
 def _choice(column: Column) -> Callable[[object], str]:
