@@ -24,6 +24,9 @@ DELIVERED = ("sent", "delivered")
 NOT_DELIVERED = ("undelivered", "failed", "dead")
 REQUEUE_FROM = ("pending", "dead", "failed", "undelivered")
 
+#: the largest id a notification row can have (an INTEGER column: PostgreSQL's is 32 bits)
+MAX_NOTIFICATION_ID = 2**31 - 1
+
 
 def mask_address(channel: str, address: str) -> str:
     return mask_email(address) if channel == "email" else mask_phone(address)
@@ -121,6 +124,8 @@ def requeue(ctx: WebContext, source: str, ref: str) -> bool:
             nid = int(ref)
         except ValueError:
             return False
+        if not 0 < nid <= MAX_NOTIFICATION_ID:
+            return False  # no such row; a 40-digit id would overflow the database's integer
         return bool(
             enqueue(
                 ctx.engine,
