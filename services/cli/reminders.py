@@ -22,7 +22,7 @@ def parse_instant(text: str | None) -> datetime:
     """`--as-of`: an ISO date-time (local to Asia/Shanghai unless it has an offset), or a
     date (then noon local); default now. Its day must lie in `FIRST_DAY`..`LAST_DAY`: the
     planner looks years back and ahead of it."""
-    from services.scheduler.report import FIRST_DAY, LAST_DAY
+    from shared.calendars import FIRST_DAY, LAST_DAY
 
     if not text:
         return datetime.now(UTC)

@@ -25,7 +25,7 @@ def as_of_date(text: str | None) -> date:
     Bounded (`FIRST_DAY`..`LAST_DAY`) here, where it is read: the rules look years back
     and ahead of it, and 9999-12-31 or 0001-01-01 ran off the calendar deep inside.
     """
-    from services.scheduler.report import FIRST_DAY, LAST_DAY
+    from shared.calendars import FIRST_DAY, LAST_DAY
 
     if not text:
         return local_today(SystemClock(), DEFAULT_TIMEZONE)

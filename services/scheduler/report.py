@@ -26,14 +26,13 @@ from services.scheduler.facts import MemberFacts
 from services.scheduler.loader import MemberFilter, active_campaigns, stream_members
 from services.scheduler.periods import age_on, period_bounds
 from services.scheduler.policy import OrgTree, PolicyBook
+from shared.calendars import FIRST_DAY, LAST_DAY
 from shared.errors import LiaisonError
 from shared.ledger.formulas import csv_cell, xlsx_cell
 from shared.models import Liaison
 
 #: the days a computation may be asked about (`--as-of`, a report period): the rules look
 #: years back and ahead, and no ledger holds a fact outside these
-FIRST_DAY = date(1900, 1, 1)
-LAST_DAY = date(2999, 12, 31)
 DEFAULT_MAX_LOAD = 5  #: members per liaison before the liaison counts as over-loaded
 COMPLIANCE_RULES = ("monthly_contact", "quarterly_visit")  #: the "contacts and visits" shares
 

@@ -20,12 +20,11 @@ from fastapi import HTTPException
 from pydantic import AfterValidator, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shared.calendars import FIRST_DAY, LAST_DAY
+
 NUL = "\x00"
-#: the days the rules can be asked about: the `holidays` package knows the Spring Festival
-#: of 1901..2099 (shared/calendars.py), and a rule's window may reach into the year
-#: before or after the day asked about, hence a year's margin at each end
-MIN_DAY = date(1902, 1, 1)
-MAX_DAY = date(2098, 12, 31)
+#: the days the rules can be asked about (shared/calendars.py says why)
+MIN_DAY, MAX_DAY = FIRST_DAY, LAST_DAY
 PERIOD_HINT = "write 2026-10, 2026-Q4, 2026-H2 or 2026"
 
 

@@ -61,7 +61,7 @@ def one_line(err: str) -> str:
 def test_an_as_of_day_out_of_range_is_a_usage_error(liaison, args: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
     code, _, err = liaison(*args)
     assert code == 2
-    assert "Traceback" not in err and "between 1900-01-01 and 2999-12-31" in err
+    assert "Traceback" not in err and "between 1902-01-01 and 2098-12-31" in err
 
 
 @pytest.mark.parametrize("period", ["9999-Q4", "9999", "0001-01"])
@@ -69,7 +69,7 @@ def test_a_report_period_out_of_range_is_one_line(liaison, period: str) -> None:
     code, _, err = liaison("report", "--period", period, "--as-of", "2026-11-22")
     assert code == 1
     assert one_line(err) == (
-        f"liaison: {period!r} is out of range: a period lies between 1900 and 2999"
+        f"liaison: {period!r} is out of range: a period lies between 1902 and 2098"
     )
 
 
