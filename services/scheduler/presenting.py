@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from services.notifier import render_message
 from services.scheduler.planner import PlanReport
 from services.scheduler.recipients import Draft
-from shared.masking import mask_email, mask_phone, mask_text
+from shared.masking import mask_address, mask_text
 
 KINDS = ("liaison_digest", "event_reminder", "political_birthday", "branch_escalation")
 
@@ -41,17 +41,13 @@ def report_text(report: PlanReport, *, dry_run: bool) -> str:
     return "\n".join(lines)
 
 
-def masked_address(channel: str, address: str) -> str:
-    return mask_phone(address) if channel == "sms" else mask_email(address)
-
-
 def rendered_drafts(drafts: Iterable[Draft]) -> Iterable[str]:
     """Each draft as the recipient would read it, the address masked."""
     for d in drafts:
         message = render_message(d.kind, d.channel, d.locale, d.data)
         head = (
             f"--- {d.kind} {d.channel} to {d.recipient_type} {d.recipient_id}"
-            f" {masked_address(d.channel, d.address)} ({d.locale}) [{d.occasion}]"
+            f" {mask_address(d.address, d.channel)} ({d.locale}) [{d.occasion}]"
         )
         body = message.text
         if message.subject is not None:
