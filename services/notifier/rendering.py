@@ -37,7 +37,7 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from services.notifier.segments import SegmentCount, count_segments
+from services.notifier.wording import FILTERS, TESTS, as_date
 from shared.errors import LiaisonError
 from shared.masking import mask_text
 from shared.settings import DEFAULT_LOCALE
@@ -95,10 +96,19 @@ def render_message(
     *,
     overrides_dir: Path | None = None,
     sms_segment_budget: int = DEFAULT_SMS_SEGMENT_BUDGET,
+    today: date | None = None,
 ) -> RenderedMessage:
-    """Render `kind` for `channel` in `locale` (or its fallback) from `data`."""
+    """Render `kind` for `channel` in `locale` (or its fallback) from `data`.
+
+    `today` is the recipient's local date when the message is sent. Relative words
+    (今天, 明天, "tomorrow") are only true relative to that day, and a message may leave
+    days after it was planned, so the templates word dates from it: `today` given here
+    wins, then a `today` in the data (what a send-time refresher puts there), then the
+    day it was planned (`planned_on`); with none, dates are named, never relative.
+    """
     templates = _templates(kind, channel, locale, overrides_dir)
     context = dict(data)
+    context["today"] = _send_day(today, data)
     list_field = _TRIMMED_LISTS.get(kind)
     if templates.subject is None:
         if list_field is None:
@@ -117,6 +127,17 @@ def render_message(
         html=_render(templates.html, context),
         segments=None,
     )
+
+
+def _send_day(today: date | None, data: Mapping[str, Any]) -> date | None:
+    """The send day the templates word dates from (see `render_message`)."""
+    for candidate in (today, data.get("today"), data.get("planned_on")):
+        if candidate:
+            try:
+                return as_date(candidate)
+            except ValueError as exc:
+                raise TemplateError(f"unreadable send day {candidate!r}") from exc
+    return None
 
 
 def _fit_sms(
@@ -229,17 +250,9 @@ def _environment(overrides_dir: Path | None) -> jinja2.Environment:
         env = SandboxedEnvironment(
             loader=loader, autoescape=jinja2.select_autoescape(_HTML_EXTENSIONS), **options
         )
-    env.filters["as_date"] = as_date
+    env.filters.update(FILTERS)
+    env.tests.update(TESTS)
     return env
-
-
-def as_date(value: date | str) -> date:
-    """Template filter: a `date`, a `datetime` or an ISO date string, as a `date`."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def locale_candidates(locale: str) -> tuple[str, ...]:
