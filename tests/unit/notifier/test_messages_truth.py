@@ -196,10 +196,20 @@ SCENARIOS = [
     event("reminder two days late", "2026-12-05 19:30", 3, D(2026, 12, 2), D(2026, 12, 4)),
     event("reminder on the morning", "2026-12-05 19:30", 0, D(2026, 12, 5), D(2026, 12, 5)),
     event("reminder across the month end", "2026-12-01 09:00", 3, D(2026, 11, 28), D(2026, 11, 28)),
-    event("late reminder across the month end", "2026-12-01 09:00", 3, D(2026, 11, 28), D(2026, 11, 30)),
-    event("reminder across the year boundary", "2027-01-02 09:00", 3, D(2026, 12, 30), D(2026, 12, 30)),
+    event(
+        "late reminder across the month end",
+        "2026-12-01 09:00",
+        3,
+        D(2026, 11, 28),
+        D(2026, 11, 30),
+    ),
+    event(
+        "reminder across the year boundary", "2027-01-02 09:00", 3, D(2026, 12, 30), D(2026, 12, 30)
+    ),
     event("late reminder across the year", "2027-01-02 09:00", 3, D(2026, 12, 30), D(2026, 12, 31)),
-    event("reminder after the Spring Festival", "2027-02-10 09:00", 3, D(2027, 2, 7), D(2027, 2, 9)),
+    event(
+        "reminder after the Spring Festival", "2027-02-10 09:00", 3, D(2027, 2, 7), D(2027, 2, 9)
+    ),
     event("reminder for the leap day", "2028-02-29 14:00", 3, D(2028, 2, 26), D(2028, 2, 26)),
     event("late reminder for the leap day", "2028-02-29 14:00", 3, D(2028, 2, 26), D(2028, 2, 28)),
     digest(

@@ -105,7 +105,8 @@ def test_every_kind_renders_an_email_with_subject_text_and_html(kind: str, local
 
 @pytest.mark.parametrize("channel", ["sms", "email"])
 @pytest.mark.parametrize(
-    ("kind", "field"), [(kind, field) for kind in KINDS for field in sample(kind) if field != "today"]
+    ("kind", "field"),
+    [(kind, field) for kind in KINDS for field in sample(kind) if field != "today"],
 )
 def test_a_missing_field_is_a_template_error_naming_it(kind: str, field: str, channel: str) -> None:
     data = sample(kind)
