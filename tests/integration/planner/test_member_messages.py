@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
-from services.notifier.refreshers import refresher_for, unregister_refresher
-from services.scheduler.digest import register_refreshers
+from services.notifier.refreshers import refresher_for
+from services.scheduler.digest import register_refreshers, unregister_refreshers
 from services.scheduler.planner import plan
 from services.scheduler.policy import set_override
 from services.scheduler.presenting import rendered_drafts
@@ -182,9 +182,7 @@ def test_the_worker_cancels_a_member_message_whose_member_left_scope_since_plann
             gone = refresh(session, planned["M1"])
             kept = refresh(session, planned["M2"])
     finally:
-        unregister_refresher("liaison_digest")
-        unregister_refresher("event_reminder")
-        unregister_refresher("political_birthday")
+        unregister_refreshers()
     assert gone is None
     assert kept is not None and kept["today"] == "2026-12-03"
 
@@ -199,8 +197,7 @@ def test_the_worker_cancels_a_reminder_for_an_event_that_has_begun(county: Engin
         with Session(county) as session:
             assert refresh(session, reminder) is None
     finally:
-        for kind in ("liaison_digest", "event_reminder", "political_birthday"):
-            unregister_refresher(kind)
+        unregister_refreshers()
 
 
 def test_a_dry_run_renders_the_organizations_template_overrides(

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from services.notifier.refreshers import refresher_for, unregister_refresher
-from services.scheduler.digest import register_refreshers
+from services.notifier.refreshers import refresher_for
+from services.scheduler.digest import register_refreshers, unregister_refreshers
 from services.scheduler.due import DueQuery, compute_due
 from services.scheduler.planner import plan
 from services.scheduler.policy import set_override
@@ -130,7 +130,7 @@ def test_the_refresher_leaves_out_a_task_resolved_since_planning_and_cancels_an_
         assert set(others) <= set(left) < set(planned)
         assert [t["number"] for t in fresh["tasks"]] == list(range(1, len(left) + 1))
     finally:
-        unregister_refresher("liaison_digest")
+        unregister_refreshers()
 
 
 def test_a_reminder_planned_late_says_how_many_days_are_really_left(ledger: Engine) -> None:
