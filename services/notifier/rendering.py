@@ -17,18 +17,25 @@ An operator may override any file by putting one of the same name in `overrides_
 (`LIAISON_TEMPLATES_DIR`); with an overrides directory everything is rendered in Jinja2's
 `SandboxedEnvironment`, so an override cannot reach Python internals.
 
-Data each kind needs (dates may be `date` objects or ISO strings):
+Every template also gets `today`, the send day its dates are worded from (see
+`render_message`), and the filters of `wording.py` (`zh_day`, `en_date`, `plural`, …).
+
+Data each kind needs (dates may be `date` objects or ISO strings; docs/templates.md has
+the full tables):
 
 - `liaison_digest`: `liaison_name`, `as_of`, `tasks`: a list, most urgent first, of
-  `{number, member_name, rule, window_end, overdue_days, done, required}`. The renderer adds
-  `more`: how many tasks the SMS left out to stay within its segment budget (0 in email).
+  `{number, member_name, rule, window_start, window_end, overdue_days, done, required,
+  cadence_days, last_contact}` (the last two None but for rolling rules). The renderer
+  adds `more`: how many tasks the SMS left out to stay within its budget (0 in email).
 - `event_reminder`: `member_name`, `event_title`, `event_type` (one of
-  `shared.ledger.kinds.EVENT_TYPES`), `starts_at_local` (text, shown as given), `location`
-  (or None), `online_url` (or None), `org_name`, `days_before` (3 or 0).
-- `political_birthday`: `member_name`, `years` (full years since joining), `org_name`.
-- `branch_escalation`: `secretary_name`, `org_name`, `as_of`, `unassigned`: list of
-  `{member_id, member_name}`, `overdue`: list of `{member_name, rule, overdue_days,
-  liaison_name}` (liaison_name may be None), `certificates_due`: list of `{member_name, due}`.
+  `shared.ledger.kinds.EVENT_TYPES`), `event_date`, `starts_time` (`19:30`), `location`
+  (or None), `online_url` (or None), `org_name`.
+- `political_birthday`: `member_name`, `years` (full years since joining), `org_name`,
+  `anniversary` (the day greeted).
+- `branch_escalation`: `secretary_name`, `org_name`, `as_of`, `overdue_threshold_days`
+  (optional, 14), `unassigned`: list of `{member_id, member_name}`, `overdue`: list of
+  `{member_name, rule, overdue_days, liaison_name}` (liaison_name may be None),
+  `certificates_due`: list of `{member_name, due}`.
 """
 
 from __future__ import annotations
