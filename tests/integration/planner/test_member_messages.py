@@ -237,3 +237,25 @@ def test_a_frequent_movers_digest_task_says_when_the_last_contact_was(county: En
     assert tasks and tasks[0].overdue_days > 0
     line = digest_data("李明", PLANNING_DAY, tasks)["tasks"][0]
     assert line["cadence_days"] == 14 and line["last_contact"] == "2026-08-16"
+
+
+def test_liaison_run_dry_run_prints_the_overridden_template_with_todays_wording(
+    county: Engine,
+    liaison_env: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    import services.cli as cli
+
+    overrides = tmp_path / "templates"
+    overrides.mkdir()
+    (overrides / "event_reminder.sms.zh-CN.j2").write_text(
+        "【新仓镇】{{ member_name }}：{{ event_date|zh_day(today) }}{{ starts_time }}", "utf-8"
+    )
+    monkeypatch.setenv("LIAISON_TEMPLATES_DIR", str(overrides))
+    cli._register()
+    result = CliRunner().invoke(cli.app, ["run", "--dry-run", "--as-of", "2026-12-02T08:30"])
+    assert result.exit_code == 0, result.output
+    assert "【新仓镇】党员M1：12月5日19:30" in result.stdout
