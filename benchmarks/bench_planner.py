@@ -9,8 +9,9 @@ Usage:
 
 The database is created and loaded with a synthetic county ledger unless it already holds
 exactly N members (loading is not timed). Before each measurement the outbox and the
-planning marks are emptied and the benchmark's own Redis keys (namespace `NAMESPACE`)
-deleted, so each run plans the same work; other keys in that Redis database are left alone.
+planning marks are emptied and the benchmark's Redis database (13 by default: give it one
+of its own) flushed, so each run plans the same work. The workers are `liaison worker
+--queues planning` processes, as deployed, started and seen alive before the clock starts.
 Wall time runs from the first job sent to the last report received.
 """
 
@@ -18,8 +19,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
+import subprocess
+import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -30,7 +32,7 @@ from sqlalchemy.engine import make_url
 
 AS_OF = date(2026, 11, 30)  # a Monday and the last digest day of November
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
-NAMESPACE = "liaison-bench-planner"  #: the broker namespace, so the queues are ours alone
+HEARTBEATS_KEY = "liaison:__heartbeats__"  #: dramatiq: one member per live worker process
 
 
 def _prepare(url: str, members: int, ledger_dir: Path) -> dict[str, Any]:
@@ -72,68 +74,65 @@ def _prepare(url: str, members: int, ledger_dir: Path) -> dict[str, Any]:
     return {"loaded_s": loaded_s}
 
 
-def _worker(url: str, redis_url: str, ready: Any, parent: int) -> None:
-    import dramatiq
-    import redis
-
-    from services.notifier.broker import build_broker
-    from services.scheduler.shards import declare_planner_actor
-    from shared.db import make_engine
-    from shared.settings import load_settings
-
-    engine = make_engine(url)
-    client = redis.Redis.from_url(redis_url)
-    broker = build_broker(redis_url, load_settings({}), namespace=NAMESPACE)
-    declare_planner_actor(broker, lambda: engine, lambda: client)
-    worker = dramatiq.Worker(broker, queues={"planning"}, worker_threads=1)
-    worker.start()
-    ready.set()
-    # A daemon process dies with a parent that exits, not with one that is killed: an
-    # orphan would go on planning into the benchmark's database.
-    while os.getppid() == parent:
-        time.sleep(1)
-    worker.stop()
-
-
 def _measure(url: str, redis_url: str, workers: int, depth: int) -> dict[str, Any]:
+    """Plan once with `workers` `liaison worker` processes on the planning queue, as a
+    deployment runs them, the scheduler's runner wired by the one bootstrap."""
     import redis
     from sqlalchemy.orm import Session
 
-    from services.notifier.broker import build_broker
+    from services.bootstrap import bootstrap
     from services.scheduler.policy import OrgTree
     from services.scheduler.reconcile import reconcile
-    from services.scheduler.shards import dramatiq_runner, shards_at
+    from services.scheduler.shards import shards_at
     from shared.db import make_engine
     from shared.settings import load_settings
 
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE notifications, notification_events, planning_marks CASCADE"))
-    client = redis.Redis.from_url(redis_url)
-    for pattern in (f"{NAMESPACE}:*", "liaison:planning:results:*"):
-        for key in client.scan_iter(match=pattern):
-            client.delete(key)
-    ctx = multiprocessing.get_context("spawn")
-    procs = []
-    for _ in range(workers):
-        ready = ctx.Event()
-        p = ctx.Process(target=_worker, args=(url, redis_url, ready, os.getpid()), daemon=True)
-        p.start()
-        procs.append((p, ready))
-    for _, ready in procs:
-        ready.wait(60)
-    broker = build_broker(redis_url, load_settings({}), namespace=NAMESPACE)
+    redis.Redis.from_url(redis_url).flushdb()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LIAISON_")},
+        "LIAISON_DATABASE_URL": url,
+        "LIAISON_REDIS_URL": redis_url,
+        "LIAISON_LOG_LEVEL": "WARNING",
+    }
+    liaison = str(Path(sys.executable).parent / "liaison")
+    procs = [
+        subprocess.Popen(
+            [liaison, "worker", "--queues", "planning", "--processes", "1", "--threads", "1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
+    settings = load_settings(
+        {
+            "LIAISON_DATABASE_URL": url,
+            "LIAISON_REDIS_URL": redis_url,
+            "LIAISON_PLANNING_TIMEOUT_S": "86400",  # a province may take long: measure it
+        }
+    )
+    wiring = bootstrap(settings, engine=engine)
+    deadline = time.monotonic() + 120
+    while wiring.redis.zcard(HEARTBEATS_KEY) < workers:
+        if time.monotonic() > deadline:
+            raise SystemExit("the workers did not start within 120 s")
+        time.sleep(0.2)
     with Session(engine) as session:
         shards = len(shards_at(OrgTree.load(session), depth))
     try:
         started = time.perf_counter()
-        report = reconcile(engine, NOW, depth=depth, runner=dramatiq_runner(broker, client))
+        report = reconcile(
+            engine, NOW, depth=depth, broker=wiring.broker, runner=wiring.shard_runner()
+        )
         seconds = time.perf_counter() - started
     finally:
-        for p, _ in procs:
+        for p in procs:
             p.terminate()
-            p.join()
-        broker.close()
+            p.wait(60)
+        wiring.close()
     return {
         "workers": workers,
         "shards": shards,

@@ -75,6 +75,15 @@ class Settings:
     templates_dir: str = ""  #: LIAISON_TEMPLATES_DIR: operator overrides, rendered sandboxed
     ops_email: str = ""
     log_level: str = "INFO"
+    #: LIAISON_QUIET_HOURS: local hours in which workers hold messages back, "21:00-08:00";
+    #: "off" sends at any hour (organizations' own quiet hours still shape the planning)
+    quiet_hours: str = "21:00-08:00"
+    #: LIAISON_PLANNING_TIMEOUT_S: the longest `liaison scheduler --distribute` waits for
+    #: the workers to plan one tick's shards before it gives the tick up (and retries it)
+    planning_timeout_s: float = 600.0
+    #: LIAISON_CLOCK_FILE: a rehearsal clock shared by processes (shared.clock.FileClock);
+    #: for tests and dry rehearsals only, never in production
+    clock_file: str = ""
 
     @property
     def resolved_database_url(self) -> str:
@@ -130,4 +139,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         templates_dir=env.get("LIAISON_TEMPLATES_DIR", ""),
         ops_email=env.get("LIAISON_OPS_EMAIL", ""),
         log_level=env.get("LIAISON_LOG_LEVEL", "INFO"),
+        quiet_hours=env.get("LIAISON_QUIET_HOURS", "21:00-08:00"),
+        planning_timeout_s=_float(env, "LIAISON_PLANNING_TIMEOUT_S", 600.0),
+        clock_file=env.get("LIAISON_CLOCK_FILE", ""),
     )

@@ -19,26 +19,40 @@ from shared.settings import DEFAULT_TIMEZONE, load_settings
 deliveries_app = typer.Typer(help="The delivery log, and requeuing what died.")
 app.add_typer(deliveries_app, name="deliveries")
 
-WORKER_MODULE = "services.notifier.worker"
+WORKER_MODULE = "services.worker"
 
 
 @app.command()
 def worker(
     processes: Annotated[int, typer.Option(help="Worker processes.")] = 2,
     threads: Annotated[int, typer.Option(help="Threads per process.")] = 8,
+    queues: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--queues",
+            help="Only these queues (repeatable): notifications, planning. Default: both.",
+        ),
+    ] = None,
 ) -> None:
-    """Run the notifier workers on the configured Redis (or the embedded one)."""
+    """Run the workers: they send notifications and plan the scheduler's shards."""
     from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser
 
+    from services.bootstrap import WORKER_QUEUES
     from shared.redis_server import redis_url
 
+    unknown = sorted(set(queues or ()) - set(WORKER_QUEUES))
+    if unknown:
+        raise typer.BadParameter(
+            f"{', '.join(unknown)}; expected {' or '.join(WORKER_QUEUES)}", param_hint="--queues"
+        )
     settings = load_settings()
     # Resolved once here so that every worker process gets the same server, embedded or not.
     os.environ["LIAISON_REDIS_URL"] = redis_url(settings)
-    args = make_argument_parser().parse_args(  # type: ignore[no-untyped-call]
-        [WORKER_MODULE, "--processes", str(processes), "--threads", str(threads)]
-    )
+    argv = [WORKER_MODULE, "--processes", str(processes), "--threads", str(threads)]
+    if queues:
+        argv += ["--queues", *queues]
+    args = make_argument_parser().parse_args(argv)  # type: ignore[no-untyped-call]
     sys.exit(dramatiq_main(args))  # type: ignore[no-untyped-call]
 
 

@@ -75,28 +75,25 @@ def run_command(
     ] = None,
 ) -> None:
     """Plan every reminder due now (one reconcile) and print what was planned."""
+    from services.bootstrap import bootstrap
     from services.scheduler.presenting import rendered_drafts, report_text
     from services.scheduler.reconcile import reconcile
-    from shared.db import ensure_schema
 
-    settings = load_settings()
-    engine = ensure_schema(settings)
+    wiring = bootstrap(load_settings())
     now = parse_instant(as_of)
     if dry_run:
-        report = reconcile(engine, now, org=org, depth=shard_depth(depth), dry_run=True)
+        report = reconcile(wiring.engine, now, org=org, depth=shard_depth(depth), dry_run=True)
         warn_calendar(report.calendar_gaps)
         for text in rendered_drafts(report.drafts):
             typer.echo(text)
         typer.echo(report_text(report, dry_run=True))
         return
-    from services.notifier.broker import build_broker
-    from shared.redis_server import redis_url
-
-    broker = build_broker(redis_url(settings), settings)
     try:
-        report = reconcile(engine, now, org=org, depth=shard_depth(depth), broker=broker)
+        report = reconcile(
+            wiring.engine, now, org=org, depth=shard_depth(depth), broker=wiring.broker
+        )
     finally:
-        broker.close()
+        wiring.close()
     warn_calendar(report.calendar_gaps)
     typer.echo(report_text(report, dry_run=False))
 
@@ -134,45 +131,23 @@ def scheduler_command(
     import signal
     from datetime import timedelta
 
-    import redis
-
-    from services.notifier.broker import build_broker
-    from services.scheduler.lease import RedisLease
-    from services.scheduler.service import SchedulerService
-    from services.scheduler.shards import dramatiq_runner
-    from shared.clock import Clock, FixedClock, SystemClock
-    from shared.db import ensure_schema
-    from shared.redis_server import redis_url
+    from services.bootstrap import bootstrap
+    from shared.clock import FixedClock
 
     settings = load_settings()
-    engine = ensure_schema(settings)
-    url = redis_url(settings)
-    client = redis.Redis.from_url(url)
-    broker = build_broker(url, settings)
-    clock: Clock = SystemClock()
-    after_tick = None
-    if clock_start:
-        simulated = FixedClock(parse_instant(clock_start))
-        clock = simulated
+    simulated = FixedClock(parse_instant(clock_start)) if clock_start else None
+    wiring = bootstrap(settings, clock=simulated)
 
-        def after_tick() -> None:
+    def after_tick() -> None:
+        if simulated is not None:
             simulated.advance(timedelta(seconds=clock_step_s))
 
-    service = SchedulerService(
-        engine=engine,
-        broker=broker,
-        client=client,
-        lease=RedisLease(client, ttl_ms=max(10_000, int(tick_seconds * 3000))),
-        clock=clock,
-        depth=shard_depth(depth),
-        runner=dramatiq_runner(broker, client) if distribute else None,
-        tick_s=tick_seconds,
-        after_tick=after_tick,
-        stale_sending_s=settings.stale_sending_s,
+    service = wiring.scheduler(
+        tick_s=tick_seconds, depth=shard_depth(depth), distribute=distribute, after_tick=after_tick
     )
     signal.signal(signal.SIGTERM, lambda *_: service.stop.set())
     signal.signal(signal.SIGINT, lambda *_: service.stop.set())
     try:
         service.run(max_ticks=max_ticks)
     finally:
-        broker.close()
+        wiring.close()

@@ -1,0 +1,60 @@
+"""The notifier: an outbox of notifications, dramatiq actors that send them, the delivery log.
+
+This is its public surface: what the scheduler, the web service and the composition root
+(`services.bootstrap`) may use. Everything else in this package is private to the notifier
+and may change without notice. Adding a name here is a decision; keep the list short.
+"""
+
+from services.notifier.actors import SEND_NOTIFICATION, NotifierActors, declare_actors
+from services.notifier.bootstrap import (
+    build_email_sender,
+    build_limiters,
+    build_runtime,
+    build_senders,
+)
+from services.notifier.broker import NAMESPACE, NOTIFICATIONS_QUEUE, build_broker
+from services.notifier.enqueuing import enqueue
+from services.notifier.opt_outs import record_opt_out, remove_opt_out
+from services.notifier.outbox import (
+    CREATE_CHUNK,
+    NewNotification,
+    apply_status_callback,
+    create_notifications,
+)
+from services.notifier.quiet_hours import in_quiet_hours, parse_quiet_hours, release_time
+from services.notifier.refreshers import Refresher, register_refresher
+from services.notifier.rendering import render_message
+from services.notifier.runtime import DEFAULT_STALE_SENDING_S, Runtime
+from services.notifier.senders.base import OutgoingMessage, Sender
+from services.notifier.sweeps import OutboxSweeper
+
+__all__ = [
+    "CREATE_CHUNK",
+    "DEFAULT_STALE_SENDING_S",
+    "NAMESPACE",
+    "NOTIFICATIONS_QUEUE",
+    "SEND_NOTIFICATION",
+    "NewNotification",
+    "NotifierActors",
+    "OutboxSweeper",
+    "OutgoingMessage",
+    "Refresher",
+    "Runtime",
+    "Sender",
+    "apply_status_callback",
+    "build_broker",
+    "build_email_sender",
+    "build_limiters",
+    "build_runtime",
+    "build_senders",
+    "create_notifications",
+    "declare_actors",
+    "enqueue",
+    "in_quiet_hours",
+    "parse_quiet_hours",
+    "record_opt_out",
+    "register_refresher",
+    "release_time",
+    "remove_opt_out",
+    "render_message",
+]

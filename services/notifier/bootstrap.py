@@ -41,8 +41,15 @@ def build_senders(settings: Settings) -> dict[str, Sender]:
         senders["sms"] = OutboxFileSender(settings.outbox_dir)
     else:
         raise ConfigurationError("LIAISON_SMS_SENDER must be twilio or outbox")
+    senders["email"] = build_email_sender(settings)
+    return senders
+
+
+def build_email_sender(settings: Settings) -> Sender:
+    """The email sender the settings choose; a misconfigured one is an error, never a
+    silent fall-back to files (the ops mail of alerts uses this too)."""
     if settings.email_sender == "smtp":
-        senders["email"] = SmtpEmailSender(
+        return SmtpEmailSender(
             host=settings.smtp_host,
             port=settings.smtp_port,
             sender=settings.smtp_from,
@@ -51,11 +58,9 @@ def build_senders(settings: Settings) -> dict[str, Sender]:
             password=settings.smtp_password,
             timeout_s=settings.smtp_timeout_s,
         )
-    elif settings.email_sender == "outbox":
-        senders["email"] = OutboxFileSender(settings.outbox_dir)
-    else:
-        raise ConfigurationError("LIAISON_EMAIL_SENDER must be smtp or outbox")
-    return senders
+    if settings.email_sender == "outbox":
+        return OutboxFileSender(settings.outbox_dir)
+    raise ConfigurationError("LIAISON_EMAIL_SENDER must be smtp or outbox")
 
 
 def build_limiters(

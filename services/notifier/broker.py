@@ -7,6 +7,8 @@ writes a lock file in every worker, which belongs with the web issue's metrics.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import (
     AgeLimit,
@@ -27,7 +29,9 @@ NOTIFICATIONS_QUEUE = "notifications"
 DEFAULT_TIME_LIMIT_MS = 300_000  #: a send that takes longer than this is interrupted
 
 
-def notifier_middleware(settings: Settings) -> list[Middleware]:
+def notifier_middleware(
+    settings: Settings, queues: Sequence[str] = (NOTIFICATIONS_QUEUE,)
+) -> list[Middleware]:
     return [
         AgeLimit(),
         TimeLimit(time_limit=DEFAULT_TIME_LIMIT_MS),
@@ -40,12 +44,19 @@ def notifier_middleware(settings: Settings) -> list[Middleware]:
             max_backoff=settings.max_backoff_ms,
         ),
         CurrentMessage(),
-        RequeueLostMessages((NOTIFICATIONS_QUEUE,), interval_s=settings.requeue_interval_s),
+        RequeueLostMessages(queues, interval_s=settings.requeue_interval_s),
     ]
 
 
-def build_broker(url: str, settings: Settings, *, namespace: str = NAMESPACE) -> RedisBroker:
-    """A RedisBroker for `url` with the notifier's middleware; it connects on first use."""
+def build_broker(
+    url: str,
+    settings: Settings,
+    *,
+    namespace: str = NAMESPACE,
+    queues: Sequence[str] = (NOTIFICATIONS_QUEUE,),
+) -> RedisBroker:
+    """A RedisBroker for `url` with the notifier's middleware; it connects on first use.
+    `queues`: those whose lost messages each worker process gives back on a clock."""
     return RedisBroker(  # type: ignore[no-untyped-call]
-        url=url, namespace=namespace, middleware=notifier_middleware(settings)
+        url=url, namespace=namespace, middleware=notifier_middleware(settings, queues)
     )

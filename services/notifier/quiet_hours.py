@@ -79,3 +79,19 @@ def _wall_clock_instant(day: date, wall: time, zone: ZoneInfo, *, after: datetim
     if first > after:
         return first
     return datetime.combine(day, wall, tzinfo=zone).replace(fold=1).astimezone(UTC)
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time]:
+    """`LIAISON_QUIET_HOURS`: "21:00-08:00" as (start, end); "off" as a window that starts
+    when it ends, which is no window."""
+    if text.strip().lower() in {"off", "none", ""}:
+        return time(0), time(0)
+    start, sep, end = text.partition("-")
+    try:
+        if not sep:
+            raise ValueError(text)
+        return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"LIAISON_QUIET_HOURS must be like 21:00-08:00 or off, got {text!r}"
+        ) from exc

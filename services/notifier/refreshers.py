@@ -31,3 +31,8 @@ def unregister_refresher(kind: str) -> None:
 
 def refresher_for(kind: str) -> Refresher | None:
     return _refreshers.get(kind)
+
+
+def registered_kinds() -> frozenset[str]:
+    """The kinds that have a refresher now."""
+    return frozenset(_refreshers)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, extract, or_, select
 from sqlalchemy.orm import Session
 
-from services.notifier.refreshers import Refresher
+from services.notifier import Refresher
 from services.scheduler.context import (
     MEMBER_COLUMNS,
     PlanningContext,

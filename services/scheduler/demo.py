@@ -21,27 +21,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import dramatiq
-import redis
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from services.notifier.actors import declare_actors
-from services.notifier.bootstrap import build_runtime
-from services.notifier.broker import NOTIFICATIONS_QUEUE, build_broker
-from services.scheduler.digest import register_refreshers
+from services.notifier import NOTIFICATIONS_QUEUE
 from services.scheduler.due import DueQuery, compute_due
 from services.scheduler.message_policy import MESSAGE_RULES, Schedule, parse_weekdays
 from services.scheduler.planner import PlanReport
 from services.scheduler.reconcile import reconcile
 from services.scheduler.schedules import occasion_days
 from shared.calendars import is_working_day
-from shared.clock import Clock, FixedClock, SystemClock
-from shared.db import ensure_schema
+from shared.clock import FixedClock
 from shared.ledger.importer import import_files
 from shared.ledger.synthetic import generate_ledger
 from shared.models import Member, Notification
-from shared.redis_server import redis_url
 from shared.settings import DEFAULT_TIMEZONE, Settings
 
 log = logging.getLogger(__name__)
@@ -97,35 +90,30 @@ def run_demo(
     members: int = DEMO_MEMBERS,
     say: Callable[[str], None] = log.info,
 ) -> DemoSummary:
-    engine = ensure_schema(settings)
+    from services.bootstrap import bootstrap
+
     real = settings.sms_sender != "outbox" or settings.email_sender != "outbox"
     zone = ZoneInfo(DEFAULT_TIMEZONE)
     today = datetime.now(UTC).astimezone(zone).date()
     now = datetime.now(UTC) if real else demo_instant(today)
-    clock: Clock = SystemClock() if real else FixedClock(now)
+    wiring = bootstrap(settings, clock=None if real else FixedClock(now))
+    engine = wiring.engine
     as_of = now.astimezone(zone).date()
     say(f"database: {engine.url.render_as_string(hide_password=True)}")
     created = ensure_demo_ledger(engine, settings.home, as_of, members)
     if created:
         say(f"created a demo county ledger of {members} members")
-    url = redis_url(settings)
-    broker = build_broker(url, settings)
-    runtime = build_runtime(
-        settings, redis_client=redis.Redis.from_url(url), clock=clock, engine=engine
-    )
-    register_refreshers(clock)
-    declare_actors(broker, lambda: runtime, max_retries=runtime.max_retries)
-    worker = dramatiq.Worker(broker, worker_threads=WORKER_THREADS, worker_timeout=100)
+    worker = wiring.worker(threads=WORKER_THREADS)
     worker.start()
     try:
         say(f"planning the reminder run as at {now.astimezone(zone):%Y-%m-%d %H:%M} local")
-        plan = reconcile(engine, now, broker=broker)
+        plan = reconcile(engine, now, broker=wiring.broker)
         say(f"draining {plan.enqueued} message(s) through the worker")
-        broker.join(NOTIFICATIONS_QUEUE, timeout=DRAIN_TIMEOUT_MS)
+        wiring.broker.join(NOTIFICATIONS_QUEUE, timeout=DRAIN_TIMEOUT_MS)
         worker.join()
     finally:
         worker.stop()
-        broker.close()
+        wiring.close()
     return DemoSummary(
         home=settings.home.resolve(),
         created_ledger=created,

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, exists, not_, or_, select
 from sqlalchemy.orm import Session
 
-from services.notifier.refreshers import Refresher, register_refresher, unregister_refresher
+from services.notifier import Refresher, register_refresher
 from services.scheduler import birthdays, events
 from services.scheduler.context import PlanningContext, chunks, in_scope
 from services.scheduler.due import DueQuery, Task, compute_due
@@ -258,9 +258,3 @@ def register_refreshers(clock: Clock) -> None:
     register_refresher(KIND, digest_refresher(clock))
     register_refresher(events.KIND, events.event_refresher(clock))
     register_refresher(birthdays.KIND, birthdays.greeting_refresher(clock))
-
-
-def unregister_refreshers() -> None:
-    """Undo `register_refreshers` (tests that register them with a fixed clock)."""
-    for kind in (KIND, events.KIND, birthdays.KIND):
-        unregister_refresher(kind)

@@ -29,7 +29,7 @@ from dateutil.rrule import rrulestr
 from sqlalchemy import Connection, and_, or_, select
 from sqlalchemy.orm import Session
 
-from services.notifier.refreshers import Refresher
+from services.notifier import Refresher
 from services.scheduler.context import (
     MEMBER_COLUMNS,
     PlanningContext,

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 
 import redis
 
+from shared.status_keys import LEASE_KEY
+
 log = logging.getLogger(__name__)
 
-DEFAULT_LEASE_KEY = "liaison:scheduler:lease"
+DEFAULT_LEASE_KEY = LEASE_KEY
 DEFAULT_LEASE_TTL_MS = 30_000  #: milliseconds a lease lives without renewal
 
 _RENEW = """

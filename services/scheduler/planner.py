@@ -24,8 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.notifier.enqueuing import enqueue
-from services.notifier.outbox import CREATE_CHUNK, create_notifications
+from services.notifier import CREATE_CHUNK, create_notifications, enqueue
 from services.scheduler import birthdays, digest, events
 from services.scheduler.context import PlanningBase, PlanningContext
 from services.scheduler.recipients import Draft

@@ -1,8 +1,8 @@
 """Plain-text views of what a run planned, for `liaison run` and `liaison demo`.
 
 `liaison run --dry-run` shows each message as the worker would render it: with the
-operator's template overrides (`LIAISON_TEMPLATES_DIR`) and the SMS segment budget the
-worker uses, worded for the day it was planned (a message that leaves later is worded for
+operator's template overrides (`LIAISON_TEMPLATES_DIR`) and the worker's SMS segment
+budget, worded for the day it was planned (a message that leaves later is worded for
 the day it leaves).
 """
 
@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from services.notifier.rendering import DEFAULT_SMS_SEGMENT_BUDGET, render_message
+from services.notifier import render_message
 from services.scheduler.planner import PlanReport
 from services.scheduler.recipients import Draft
 from shared.masking import mask_email, mask_phone, mask_text
@@ -57,24 +57,17 @@ def rendered_drafts(
     drafts: Iterable[Draft],
     *,
     settings: Settings | None = None,
-    sms_segment_budget: int = DEFAULT_SMS_SEGMENT_BUDGET,
 ) -> Iterable[str]:
     """Each draft as the recipient would read it, the address masked.
 
-    Rendered as the worker renders it (`services.notifier.bootstrap.build_runtime`): the
-    overrides directory comes from `settings` (read now when not given), so a dry run
-    previews the organization's own templates, not the shipped ones."""
+    Rendered as the worker renders it (`services.notifier.build_runtime`): the overrides
+    directory comes from `settings` (read now when not given), so a dry run previews the
+    organization's own templates, not the shipped ones."""
     settings = settings or load_settings()
     overrides_dir = Path(settings.templates_dir) if settings.templates_dir else None
     for d in drafts:
-        message = render_message(
-            d.kind,
-            d.channel,
-            d.locale,
-            d.data,
-            overrides_dir=overrides_dir,
-            sms_segment_budget=sms_segment_budget,
-        )
+        # The worker's runtime renders with the default segment budget too.
+        message = render_message(d.kind, d.channel, d.locale, d.data, overrides_dir=overrides_dir)
         head = (
             f"--- {d.kind} {d.channel} to {d.recipient_type} {d.recipient_id}"
             f" {masked_address(d.channel, d.address)} ({d.locale}) [{d.occasion}]"

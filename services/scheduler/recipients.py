@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from services.notifier.outbox import NewNotification
+from services.notifier import NewNotification
 from shared.settings import DEFAULT_LOCALE
 
 CHANNEL_PREFERENCES = {"sms": ("sms",), "email": ("email",), "sms+email": ("sms", "email")}

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.notifier.quiet_hours import in_quiet_hours, release_time
+from services.notifier import in_quiet_hours, release_time
 from services.scheduler.message_policy import Schedule
 
 #: how long a missed periodic send or greeting is still worth sending

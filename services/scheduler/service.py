@@ -2,24 +2,15 @@
 
 Each tick, if this replica holds the lease, plans everything whose send time has come and
 is not yet planned (a scheduler back after two days catches up what still matters, see
-`schedules.py`), sweeps the outbox (below), logs the tick's counts and records the last
-successful tick in Redis for monitoring. A replica without the lease stands by; the one
-holding it keeps it alive while a long tick runs. SIGTERM lets the current tick finish,
-then the loop exits and releases the lease.
+`schedules.py`), has the notifier sweep its outbox (the `OutboxSweeper` of `services.notifier`),
+logs the tick's counts and records the last successful tick in Redis for monitoring
+(`shared/status_keys.py`). A replica without the lease stands by; the one holding it keeps
+it alive while a long tick runs. SIGTERM sets `stop`: a tick waiting for shard jobs gives
+up at once, the current tick ends, the loop exits and releases the lease.
 
-The sweep finds the notifications nothing will move on any more, whatever failed:
-
-- `pending` for `STALE_PENDING`: a planner committed them and died before handing them
-  over: they are enqueued;
-- `queued` or `deferred`, untouched and due for `lost_after`, with no message waiting in
-  Redis, found so on two sweeps in a row (a worker's prefetched message is not waiting
-  either, but its row moves on before the next sweep): their message was lost (a flushed
-  or restored Redis, a retry that could not be enqueued while Redis was away, a message
-  orphaned by a connection cut): they are enqueued again (harmless if a message did
-  survive: the actor's compare-and-set);
-- `sending` for `stale_sending_s`: the run that claimed them is gone, and whether the
-  provider took the message is unknown: they are dead-lettered with that reason, for a
-  person to retry (`liaison deliveries retry --dead`), never sent again blindly.
+A failed tick (the database or Redis away, shard jobs that did not finish in time) is
+logged, recorded under `LAST_FAILURE_KEY` for `liaison status` and `/metrics`, and retried
+at the next tick: planning is idempotent, so nothing is lost or doubled.
 """
 
 from __future__ import annotations
@@ -29,18 +20,12 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from services.notifier.actors import SEND_NOTIFICATION
-from services.notifier.broker import NOTIFICATIONS_QUEUE
-from services.notifier.enqueuing import enqueue
-from services.notifier.outbox import WAITING_STATUSES, dead_letter_stale_sending, waiting_since
-from services.notifier.recovery import waiting_message_args
-from services.notifier.runtime import DEFAULT_STALE_SENDING_S
+from services.notifier import DEFAULT_STALE_SENDING_S, OutboxSweeper
 from services.scheduler.lease import RedisLease
 from services.scheduler.planner import PlanReport, ShardRunner
 from services.scheduler.reconcile import reconcile
@@ -48,20 +33,14 @@ from services.scheduler.schedules import local_date
 from services.scheduler.shards import DEFAULT_SHARD_DEPTH
 from services.scheduler.workdays import calendar_gaps
 from shared.clock import Clock
-from shared.db import transaction
-from shared.models import Notification
+from shared.errors import LiaisonError
+from shared.masking import mask_text
 from shared.settings import DEFAULT_TIMEZONE
+from shared.status_keys import CALENDAR_KEY, LAST_FAILURE_KEY, LAST_TICK_KEY
 
 log = logging.getLogger(__name__)
 
-LAST_TICK_KEY = "liaison:scheduler:last_tick"  #: JSON of the last successful tick
-CALENDAR_KEY = "liaison:scheduler:calendar_gaps"  #: JSON list of years, for a dashboard
 DEFAULT_TICK_S = 30.0  #: seconds between ticks
-#: a notification still pending this long after it was created was left by a crash
-STALE_PENDING = timedelta(minutes=5)
-#: a queued notification untouched and due this long, with no message waiting, lost it
-#: (or sooner, when `stale_sending_s` is shorter: the drills shorten it)
-STALE_QUEUED = timedelta(minutes=5)
 
 
 @dataclass
@@ -82,13 +61,10 @@ class SchedulerService:
     #: seconds after which a claim for sending is taken as abandoned: the workers' setting
     #: (LIAISON_STALE_SENDING_S), which `liaison scheduler` passes from its settings
     stale_sending_s: int = DEFAULT_STALE_SENDING_S
-    #: notifications the last sweep found waiting with no message, and when each was
-    #: last touched: lost if the next sweep finds them so again, untouched
-    suspects: dict[int, datetime] = field(default_factory=dict)
+    sweeper: OutboxSweeper = field(init=False)
 
-    @property
-    def lost_after(self) -> timedelta:
-        return min(STALE_QUEUED, timedelta(seconds=self.stale_sending_s))
+    def __post_init__(self) -> None:
+        self.sweeper = OutboxSweeper(self.engine, self.broker, self.stale_sending_s)
 
     def tick(self) -> PlanReport | None:
         """One reconcile if this replica holds the lease; None when standing by."""
@@ -105,73 +81,13 @@ class SchedulerService:
             # another replica now acts, and this one must not record or sweep.
             log.error("lost the scheduler lease during a tick; standing by")
             return report
-        report.enqueued += self.sweep(now)
+        report.enqueued += self.sweeper.sweep(now)
         self.acted += 1
         summary = report.as_dict()
         self.client.set(LAST_TICK_KEY, json.dumps({**summary, "at": now.isoformat()}))
         self.client.set(CALENDAR_KEY, json.dumps(report.calendar_gaps))
         log.info("tick at %s: %s", now.isoformat(), json.dumps(summary, ensure_ascii=False))
         return report
-
-    def sweep_pending(self, now: datetime) -> int:
-        """Enqueue notifications a crashed planner committed but never handed over."""
-        with transaction(self.engine) as session:
-            ids = list(
-                session.scalars(
-                    select(Notification.id).where(
-                        Notification.status == "pending",
-                        Notification.created_at < now - STALE_PENDING,
-                    )
-                )
-            )
-        if not ids:
-            return 0
-        log.warning("enqueuing %d notification(s) left pending", len(ids))
-        return len(enqueue(self.engine, self.broker, ids, now=now))
-
-    def sweep(self, now: datetime) -> int:
-        """The whole sweep (see the module's docstring); how many notifications it enqueued."""
-        enqueued = self.sweep_pending(now)
-        enqueued += self.sweep_lost_messages(now)
-        self.sweep_stale_sending(now)
-        return enqueued
-
-    def sweep_lost_messages(self, now: datetime) -> int:
-        """Enqueue again the queued or deferred notifications whose message was lost."""
-        with transaction(self.engine) as session:
-            candidates = waiting_since(session, now - self.lost_after)
-        if not candidates:
-            self.suspects = {}
-            return 0
-        waiting = waiting_message_args(self.broker, NOTIFICATIONS_QUEUE, SEND_NOTIFICATION)
-        unseen = {i: at for i, at in candidates.items() if i not in waiting}
-        lost = [i for i, at in unseen.items() if self.suspects.get(i) == at]
-        self.suspects = {i: at for i, at in unseen.items() if self.suspects.get(i) != at}
-        if not lost:
-            return 0
-        log.warning("enqueuing again %d notification(s) whose message was lost", len(lost))
-        return len(
-            enqueue(
-                self.engine,
-                self.broker,
-                lost,
-                now=now,
-                from_statuses=WAITING_STATUSES,
-                detail="enqueued again: its message was lost",
-            )
-        )
-
-    def sweep_stale_sending(self, now: datetime) -> int:
-        """Dead-letter the notifications whose claim for sending outlived its run."""
-        with transaction(self.engine) as session:
-            dead = dead_letter_stale_sending(
-                session, now - timedelta(seconds=self.stale_sending_s), now=now
-            )
-        if dead:
-            log.warning(
-                "dead-lettered %d notification(s) left in sending by a lost worker", len(dead)
-            )
-        return len(dead)
 
     def warn_calendar(self) -> None:
         gaps = calendar_gaps(local_date(self.clock.now(), DEFAULT_TIMEZONE))
@@ -182,6 +98,16 @@ class SchedulerService:
                 ", ".join(map(str, gaps)),
             )
 
+    def record_failure(self, exc: Exception) -> None:
+        """Leave the failure where `liaison status` and `/metrics` read it."""
+        line = mask_text(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        try:
+            self.client.set(
+                LAST_FAILURE_KEY, json.dumps({"at": self.clock.now().isoformat(), "error": line})
+            )
+        except redis.RedisError:
+            log.warning("could not record the failed tick in Redis")
+
     def run(self, max_ticks: int | None = None) -> None:
         """Tick until stopped (SIGTERM) or `max_ticks` ticks; release the lease on the way out."""
         self.warn_calendar()
@@ -189,10 +115,16 @@ class SchedulerService:
             while not self.stop.is_set():
                 try:
                     self.tick()
-                except Exception:
+                except LiaisonError as exc:
+                    # Shard jobs that did not finish (or a stop while waiting): said in one
+                    # line; the next tick waits for the same jobs again.
+                    log.error("tick failed: %s; retrying at the next tick", exc)
+                    self.record_failure(exc)
+                except Exception as exc:
                     # A database or Redis outage must not kill the service: the next tick
                     # reconciles whatever this one missed.
                     log.exception("tick failed; retrying at the next tick")
+                    self.record_failure(exc)
                 self.ticks += 1
                 if self.after_tick is not None:
                     self.after_tick()
@@ -200,5 +132,8 @@ class SchedulerService:
                     break
                 self.stop.wait(self.tick_s)
         finally:
-            self.lease.release()
+            try:
+                self.lease.release()
+            except redis.RedisError:
+                log.warning("could not release the lease (Redis away); it expires by itself")
             log.info("scheduler stopped after %d tick(s), %d acted", self.ticks, self.acted)

@@ -9,6 +9,8 @@ single-machine path, the same code with one shard.
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -24,6 +26,9 @@ from services.scheduler.context import PlanningBase
 from services.scheduler.planner import PlanReport, Shard, ShardRunner
 from services.scheduler.policy import OrgTree
 from shared.errors import LiaisonError
+from shared.status_keys import PLANNING_TIMEOUTS_KEY
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SHARD_DEPTH = 0
 
@@ -57,8 +62,22 @@ def shards_at(tree: OrgTree, depth: int, root: str | None = None) -> list[Shard]
 PLANNING_QUEUE = "planning"
 PLAN_SHARD = "plan_shard"  #: the actor's name
 RESULTS_KEY = "liaison:planning:results:{run}"  #: a hash: shard label → report JSON
+#: JSON of the distributed run whose shards were sent and not all reported yet:
+#: `{"run": id, "now": ISO, "labels": [...]}`; a retried tick waits for it again instead
+#: of sending a second full set of shard jobs
+PENDING_RUN_KEY = "liaison:planning:pending"
 RESULTS_TTL_S = 3600
-DEFAULT_WAIT_S = 3600.0  #: the longest a reconcile waits for its shard jobs
+DEFAULT_WAIT_S = 600.0  #: the longest one tick waits for its shard jobs
+#: a shard job may plan a whole county: far longer than a send's time limit
+PLAN_SHARD_TIME_LIMIT_MS = RESULTS_TTL_S * 1000
+
+
+class PlanningTimedOut(LiaisonError):
+    """Raised when the workers did not report every shard of a tick in time."""
+
+
+class PlanningInterrupted(LiaisonError):
+    """Raised when the scheduler is asked to stop while it waits for shard jobs."""
 
 
 def declare_planner_actor(
@@ -93,7 +112,11 @@ def declare_planner_actor(
         pipe.execute()
 
     decorate = dramatiq.actor(
-        actor_name=PLAN_SHARD, queue_name=PLANNING_QUEUE, broker=broker, max_retries=3
+        actor_name=PLAN_SHARD,
+        queue_name=PLANNING_QUEUE,
+        broker=broker,
+        max_retries=3,
+        time_limit=PLAN_SHARD_TIME_LIMIT_MS,
     )
     actor: dramatiq.Actor[[str, str, str], None] = decorate(plan_shard)
     return actor
@@ -121,33 +144,69 @@ def report_from_json(now: datetime, data: dict[str, Any]) -> PlanReport:
     return report
 
 
+def _pending_run(client: redis.Redis, labels: list[str]) -> tuple[str, datetime] | None:
+    """The run a timed-out or interrupted tick left for these very shards, if any."""
+    raw = client.get(PENDING_RUN_KEY)
+    if raw is None:
+        return None
+    try:
+        pending = json.loads(raw)
+        if sorted(pending["labels"]) != sorted(labels):
+            return None  # the tree changed since: plan afresh
+        return str(pending["run"]), datetime.fromisoformat(pending["now"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def dramatiq_runner(
-    broker: Broker, client: redis.Redis, *, wait_s: float = DEFAULT_WAIT_S, poll_s: float = 0.05
+    plan_shard: dramatiq.Actor[[str, str, str], None],
+    client: redis.Redis,
+    *,
+    wait_s: float = DEFAULT_WAIT_S,
+    poll_s: float = 0.05,
+    stop: threading.Event | None = None,
 ) -> ShardRunner:
-    """A runner that sends one `plan_shard` job per shard and waits for every report."""
+    """A runner that sends one `plan_shard` job per shard and waits for every report.
+
+    The wait ends early when `stop` is set (SIGTERM), raising `PlanningInterrupted`, and
+    after `wait_s` with `PlanningTimedOut`. Either way the run is left pending in Redis:
+    the next tick (this replica's or a standby's) waits for the same jobs again instead
+    of queueing a second full set; the tick after that plans its own instant.
+    """
+    stopping = stop or threading.Event()
 
     def run(shards: Sequence[Shard], now: datetime) -> list[PlanReport]:
-        run_id = uuid.uuid4().hex
-        key = RESULTS_KEY.format(run=run_id)
-        for s in shards:
-            broker.enqueue(
-                dramatiq.Message(
-                    queue_name=PLANNING_QUEUE,
-                    actor_name=PLAN_SHARD,
-                    args=(run_id, s.label, now.isoformat()),
-                    kwargs={},
-                    options={},
-                )
+        labels = [s.label for s in shards]
+        pending = _pending_run(client, labels)
+        if pending is not None:
+            run_id, now = pending
+            log.warning("waiting again for the %d shard job(s) of the run of %s", len(labels), now)
+        else:
+            run_id = uuid.uuid4().hex
+            client.set(
+                PENDING_RUN_KEY,
+                json.dumps({"run": run_id, "now": now.isoformat(), "labels": labels}),
+                ex=RESULTS_TTL_S,
             )
+            for label in labels:
+                plan_shard.send(run_id, label, now.isoformat())
+        key = RESULTS_KEY.format(run=run_id)
         deadline = time.monotonic() + wait_s
-        while client.hlen(key) < len(shards):
-            if time.monotonic() > deadline:
-                raise LiaisonError(
-                    f"planning jobs did not finish within {wait_s:.0f} s; are workers running?"
+        while (done := int(client.hlen(key))) < len(labels):
+            if stopping.is_set():
+                raise PlanningInterrupted(
+                    f"stopped while waiting for planning jobs ({done} of {len(labels)} in)"
                 )
-            time.sleep(poll_s)
+            if time.monotonic() > deadline:
+                client.incr(PLANNING_TIMEOUTS_KEY)
+                raise PlanningTimedOut(
+                    f"planning jobs did not finish within {wait_s:.0f} s ({done} of"
+                    f" {len(labels)} in); are `liaison worker` processes running on the"
+                    f" {PLANNING_QUEUE!r} queue?"
+                )
+            stopping.wait(poll_s)
         found = client.hgetall(key)
-        client.delete(key)
+        client.delete(key, PENDING_RUN_KEY)
         return [report_from_json(now, json.loads(v)) for v in found.values()]
 
     return run

@@ -14,7 +14,7 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 
-from services.notifier.broker import NAMESPACE, build_broker
+from services.notifier import NAMESPACE, build_broker
 from services.web.settings import WebSettings
 from shared.clock import Clock, SystemClock
 from shared.db import engine_for

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
-from services.notifier.opt_outs import record_opt_out, remove_opt_out
+from services.notifier import record_opt_out, remove_opt_out
 from services.scheduler.policy import OrgTree
 from services.web.recording import SOURCE_SMS_REPLY, record_from
 from services.web.replies import Reply, parse_reply

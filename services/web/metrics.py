@@ -11,7 +11,12 @@ import logging
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, case, func, select
 
@@ -96,6 +101,18 @@ class LiaisonCollector(Collector):
         )
         lease.add_metric([], 1.0 if s.lease_held else 0.0)
         yield lease
+        timeouts = CounterMetricFamily(
+            "liaison_scheduler_planning_timeouts",
+            "Ticks that gave up waiting for the workers to plan their shards",
+        )
+        timeouts.add_metric([], float(s.planning_timeouts))
+        yield timeouts
+        failure = GaugeMetricFamily(
+            "liaison_scheduler_last_failure_timestamp_seconds",
+            "Unix time of the scheduler's last failed tick (0: none recorded)",
+        )
+        failure.add_metric([], s.last_failure_at.timestamp() if s.last_failure_at else 0.0)
+        yield failure
         histogram = HistogramMetricFamily(
             "liaison_provider_latency_seconds",
             "Latency of calls to SMS and email providers",

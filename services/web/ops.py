@@ -13,8 +13,7 @@ from dramatiq import Message
 from sqlalchemy import ColumnElement, Engine, and_, func, select
 from sqlalchemy.orm import Session
 
-from services.notifier.actors import SEND_NOTIFICATION
-from services.notifier.enqueuing import enqueue
+from services.notifier import SEND_NOTIFICATION, enqueue
 from services.web.context import WebContext
 from services.web.queues import dead_letters, queue_names, take_dead_letter
 from shared.masking import mask_email, mask_phone, mask_text

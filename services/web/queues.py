@@ -17,7 +17,7 @@ from typing import Any
 
 import redis
 
-from services.notifier.broker import NOTIFICATIONS_QUEUE
+from services.notifier import NOTIFICATIONS_QUEUE
 
 KNOWN_QUEUES = (NOTIFICATIONS_QUEUE,)  #: always reported, even before the first message
 MAX_DEAD_LETTERS_SHOWN = 50

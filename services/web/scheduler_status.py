@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 import redis
 
+from shared.status_keys import LAST_FAILURE_KEY, PLANNING_TIMEOUTS_KEY
+
 
 @dataclass(frozen=True)
 class SchedulerStatus:
@@ -21,6 +23,11 @@ class SchedulerStatus:
     lease_held: bool
     lease_ttl_s: float | None
     stale_after_s: int
+    #: ticks that gave up waiting for the workers to plan their shards, ever
+    planning_timeouts: int = 0
+    #: the last failed tick: when, and what went wrong (one masked line)
+    last_failure_at: datetime | None = None
+    last_failure: str | None = None
 
     @property
     def ticking(self) -> bool:
@@ -55,9 +62,26 @@ def scheduler_status(
     pipe = client.pipeline(transaction=False)
     pipe.get(tick_key)
     pipe.pttl(lease_key)
-    raw_tick, pttl = pipe.execute()
+    pipe.get(PLANNING_TIMEOUTS_KEY)
+    pipe.get(LAST_FAILURE_KEY)
+    raw_tick, pttl, raw_timeouts, raw_failure = pipe.execute()
     tick = parse_instant(raw_tick)
     age = None if tick is None else max(0.0, (now - tick).total_seconds())
     held = pttl is not None and int(pttl) != -2  # -2: no such key; -1: held without TTL
     ttl = int(pttl) / 1000 if held and int(pttl) >= 0 else None
-    return SchedulerStatus(tick, age, held, ttl, stale_after_s)
+    failure: dict[str, str] = {}
+    if raw_failure is not None:
+        try:
+            failure = dict(json.loads(raw_failure))
+        except (ValueError, TypeError):
+            failure = {}
+    return SchedulerStatus(
+        tick,
+        age,
+        held,
+        ttl,
+        stale_after_s,
+        planning_timeouts=int(raw_timeouts or 0),
+        last_failure_at=parse_instant(failure.get("at")),
+        last_failure=failure.get("error"),
+    )

@@ -9,11 +9,12 @@ import os
 from dataclasses import dataclass
 
 from shared.errors import ConfigurationError
+from shared.status_keys import LAST_TICK_KEY, LEASE_KEY
 
 DEFAULT_OLDEST_MESSAGE_ALERT_S = 900  #: seconds a message may wait before it is an alert
 DEFAULT_SCHEDULER_STALE_S = 300  #: seconds without a scheduler tick before it is an alert
-DEFAULT_SCHEDULER_TICK_KEY = "liaison:scheduler:last_tick"  #: unix seconds of the last good tick
-DEFAULT_SCHEDULER_LEASE_KEY = "liaison:scheduler:lease"  #: held by the running scheduler
+DEFAULT_SCHEDULER_TICK_KEY = LAST_TICK_KEY  #: JSON of the last good tick (shared/status_keys.py)
+DEFAULT_SCHEDULER_LEASE_KEY = LEASE_KEY  #: held by the running scheduler
 DEFAULT_ALERT_CHECK_S = 60  #: how often the running service evaluates alerts
 
 

@@ -29,6 +29,11 @@ def render_status(snap: Snapshot, alerts: list[Alert], console: Console) -> None
         "never" if s.last_tick is None else f"{s.last_tick.isoformat()} ({s.tick_age_s:.0f} s ago)",
     )
     scheduler.add_row("lease", "held" if s.lease_held else "free")
+    scheduler.add_row("planning timeouts", str(s.planning_timeouts))
+    if s.last_failure_at is not None:
+        scheduler.add_row(
+            "last failed tick", f"{s.last_failure_at.isoformat()}: {s.last_failure or ''}"
+        )
     console.print(scheduler)
     counts = Table(title="Notifications")
     for name in ("kind", "channel", "status", "count"):

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
-from services.notifier.outbox import apply_status_callback
+from services.notifier import apply_status_callback
 from services.web.context import WebContext
 from services.web.deps import get_ctx
 from services.web.inbound import handle_inbound

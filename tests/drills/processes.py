@@ -76,7 +76,8 @@ def stop(process: subprocess.Popen[bytes], timeout_s: float = 30) -> int | None:
         try:
             process.wait(timeout_s)
         except subprocess.TimeoutExpired:
-            process.kill()
+            # The whole group: a `liaison worker` supervisor's children too.
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
     return process.returncode
 
@@ -95,14 +96,17 @@ def run_liaison(args: Sequence[str], env: Mapping[str, str], timeout_s: float = 
     return done.stdout
 
 
-def worker_command(threads: int, *, quiet_hours: bool = True) -> list[str]:
-    """The drills' worker: one process, `threads` threads (see worker_process.py).
+def worker_command(threads: int) -> list[str]:
+    """`liaison worker`, as a deployment runs it: one worker process of `threads` threads
+    (the command's supervisor and its one child share a process group, which `kill_group`
+    takes down at once, as a crashed machine would)."""
+    return [LIAISON, "worker", "--processes", "1", "--threads", str(threads)]
 
-    `quiet_hours=False` sends at any hour: for notifications the planner made for real
-    time zones, which the drill's clock may find in the night.
-    """
-    command = [sys.executable, "-m", "tests.drills.worker_process", "--threads", str(threads)]
-    return command if quiet_hours else [*command, "--no-quiet-hours"]
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a process started by `start` and every process it started."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)
 
 
 def scheduler_command(tick_s: float, *extra: str) -> list[str]:

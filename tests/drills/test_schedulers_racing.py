@@ -111,12 +111,11 @@ def test_two_schedulers_racing_with_one_killed_mid_tick_plan_each_notification_o
     assert len(expected) > 1_000
 
     logs = world.home.parent
-    worker_env = world.env()
     # The planner's notifications carry real time zones and the workers the real clock:
     # quiet hours, not under test here, would hold them at night.
+    worker_env = world.env(LIAISON_QUIET_HOURS="off")
     workers = [
-        start(worker_command(THREADS, quiet_hours=False), worker_env, logs / f"worker-{i}.log")
-        for i in range(WORKERS)
+        start(worker_command(THREADS), worker_env, logs / f"worker-{i}.log") for i in range(WORKERS)
     ]
     scheduler_env = world.env(LIAISON_LOG_LEVEL="INFO")  # "planned shard", "standing by"
     scheduler_logs = [logs / f"scheduler-{i}.log" for i in range(2)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import time
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from tests.drills.conftest import DrillWorld
 from tests.drills.outcomes import accepted_among, count, statuses
 from tests.drills.planting import enqueue_all, plant
-from tests.drills.processes import start, stop, wait_until, worker_command
+from tests.drills.processes import kill_group, start, stop, wait_until, worker_command
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -38,8 +37,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_repeats_at_most_its_concurren
     survivor = start(worker_command(THREADS), env, logs / "worker-survivor.log")
     try:
         assert wait_until(lambda: len(world.twilio.sent()) >= KILL_AFTER, 120, 0.05)
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(10)
+        kill_group(victim)
         in_flight = statuses(world.engine)["sending"]
         # Systemd restarts a killed worker (Restart=always); so does the drill.
         restarted = start(worker_command(THREADS), env, logs / "worker-restarted.log")

@@ -1,9 +1,11 @@
 """Acceptance of issue 5: a month of scheduler ticks on a 2,000-member county ledger, on
-real PostgreSQL and Redis, and a scheduler that was down for two days."""
+real PostgreSQL and Redis, and a scheduler that was down for two days: `liaison scheduler`
+and `liaison worker` processes, as deployed, on a rehearsal clock (tests/e2e/rehearsal.py)."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,19 +13,16 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 from dateutil.rrule import rrulestr
-from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from services.scheduler.digest import unregister_refreshers
 from services.scheduler.due import DueQuery, compute_due
-from services.scheduler.lease import RedisLease
-from services.scheduler.service import LAST_TICK_KEY, SchedulerService
 from shared.db import transaction
 from shared.ledger.recording import record_fact
 from shared.models import DeliveryAttempt, Event, Notification
-from tests.e2e.simulation import (
-    Simulation,
+from shared.status_keys import LAST_TICK_KEY
+from tests.e2e.rehearsal import (
+    Rehearsal,
     local,
     members_reminded,
     notifications,
@@ -50,16 +49,27 @@ DIGEST_DAYS = [
 
 @pytest.fixture
 def simulation(
-    pg_engine: Engine, broker: RedisBroker, redis_client: redis.Redis, outbox: Path
-) -> Simulation:
-    sim = Simulation.start(pg_engine, broker, redis_client, outbox, local(START, 0))
-    yield sim  # type: ignore[misc]
-    sim.stop()
-    unregister_refreshers()
+    pg_engine: Engine,
+    postgres_url: str,
+    redis_server_url: str,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+) -> Iterator[Rehearsal]:
+    """`liaison scheduler` and `liaison worker` processes on the rehearsal clock."""
+    rehearsal = Rehearsal.start(
+        pg_engine,
+        redis_client,
+        database_url=postgres_url,
+        redis_url=redis_server_url,
+        home=tmp_path / "var",
+        at=local(START, 0),
+    )
+    yield rehearsal
+    rehearsal.stop()
 
 
 def test_a_month_of_ticks_sends_exactly_what_the_policy_calls_for(
-    pg_engine: Engine, simulation: Simulation, tmp_path: Path
+    pg_engine: Engine, simulation: Rehearsal, tmp_path: Path
 ) -> None:
     load_synthetic(pg_engine, tmp_path / "ledger", members=2000, as_of=START)
     # Up to Thursday 3 December; then a contact is recorded for a task of Tuesday's digest.
@@ -149,7 +159,7 @@ def test_a_month_of_ticks_sends_exactly_what_the_policy_calls_for(
 
 
 def test_a_scheduler_down_for_two_days_sends_the_missed_digest_once_and_no_late_reminder(
-    pg_engine: Engine, simulation: Simulation, tmp_path: Path
+    pg_engine: Engine, simulation: Rehearsal, tmp_path: Path
 ) -> None:
     load_synthetic(pg_engine, tmp_path / "ledger", members=300, as_of=START)
     # An event on Sunday 6 December at 10:00, while the scheduler is down.
@@ -168,14 +178,9 @@ def test_a_scheduler_down_for_two_days_sends_the_missed_digest_once_and_no_late_
     simulation.run(local(friday, 0), local(date(2026, 12, 5), 12), STEP)
     # Down from Saturday 12:00 to Monday 12:00: Monday's 09:00 digest and Sunday's event
     # (its morning reminder at 08:00) happened in between.
-    simulation.service.lease.release()  # a stopped scheduler's lease is gone (SIGTERM, or TTL)
-    simulation.service = SchedulerService(
-        engine=pg_engine,
-        broker=simulation.broker,
-        client=simulation.client,
-        lease=RedisLease(simulation.client),
-        clock=simulation.clock,
-    )
+    simulation.stop_scheduler()  # SIGTERM: its lease is released
+    simulation.tick_at(local(date(2026, 12, 7), 12))  # the clock moves while it is down
+    simulation.start_scheduler()
     simulation.run(local(date(2026, 12, 7), 12), local(date(2026, 12, 8), 12), STEP)
     reachable = reachable_liaisons(pg_engine)
     expected = {

@@ -12,7 +12,8 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 
-from services.notifier.actors import NotifierActors, declare_actors
+from services.bootstrap import bootstrap
+from services.notifier.actors import NotifierActors
 from services.notifier.broker import build_broker
 from services.notifier.outbox import create_notification
 from services.notifier.rendering import render_message
@@ -102,8 +103,20 @@ def broker(redis_server_url: str, redis_client: redis.Redis) -> Iterator[RedisBr
 
 
 @pytest.fixture
-def actors(broker: RedisBroker, runtime: Runtime) -> NotifierActors:
-    return declare_actors(broker, lambda: runtime, max_retries=runtime.max_retries)
+def actors(broker: RedisBroker, runtime: Runtime) -> Iterator[NotifierActors]:
+    """The notifier's actors as the bootstrap declares them, on the test's broker and
+    runtime. These tests drive the delivery state machine on rows no ledger backs, so
+    the ledger's refreshers are left out (tests that need one register it themselves)."""
+    wiring = bootstrap(
+        load_settings({"LIAISON_MAX_RETRIES": str(runtime.max_retries)}),
+        clock=runtime.clock,
+        engine=runtime.engine,
+        runtime=runtime,
+        broker=broker,
+        refreshers=False,
+    )
+    yield wiring.actors.notifier
+    wiring.close()
 
 
 @pytest.fixture

@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import dramatiq
 import pytest
 from sqlalchemy import Engine
 
-from services.notifier.actors import declare_actors
-from services.notifier.broker import NOTIFICATIONS_QUEUE, build_broker
+from services.bootstrap import bootstrap
+from services.notifier.broker import NOTIFICATIONS_QUEUE
 from services.notifier.enqueuing import enqueue
 from services.notifier.runtime import Runtime
 from services.notifier.testing.twilio_server import TwilioTestServer
@@ -49,10 +48,10 @@ def test_a_worker_delivers_on_the_embedded_redis(
     twilio: TwilioTestServer,
     make_notification: NotificationFactory,
 ) -> None:
-    settings = load_settings({"LIAISON_HOME": str(home)})
-    broker = build_broker(redis_url(settings), settings)
-    declare_actors(broker, lambda: runtime, max_retries=1)
-    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=50)
+    settings = load_settings({"LIAISON_HOME": str(home), "LIAISON_MAX_RETRIES": "1"})
+    wiring = bootstrap(settings, clock=runtime.clock, engine=engine, runtime=runtime)
+    broker = wiring.broker
+    worker = wiring.worker(threads=2)
     worker.start()
     try:
         nid = make_notification()
@@ -61,5 +60,5 @@ def test_a_worker_delivers_on_the_embedded_redis(
         worker.join()
     finally:
         worker.stop()
-        broker.close()
+        wiring.close()
     assert len(twilio.sent()) == 1

@@ -15,8 +15,10 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
-from services.notifier.refreshers import refresher_for
-from services.scheduler.digest import register_refreshers, unregister_refreshers
+from services.notifier.refreshers import refresher_for, registered_kinds, unregister_refresher
+from services.scheduler.birthdays import greeting_refresher
+from services.scheduler.digest import register_refreshers
+from services.scheduler.events import event_refresher
 from services.scheduler.planner import plan
 from services.scheduler.policy import set_override
 from services.scheduler.presenting import rendered_drafts
@@ -174,15 +176,11 @@ def test_the_worker_cancels_a_member_message_whose_member_left_scope_since_plann
         m1 = session.get(Member, "M1")
         assert m1 is not None
         m1.status = "returned"
-    register_refreshers(FixedClock(at(PLANNING_DAY + timedelta(days=1), 8, 5)))
-    try:
-        refresh = refresher_for(kind)
-        assert refresh is not None
-        with Session(county) as session:
-            gone = refresh(session, planned["M1"])
-            kept = refresh(session, planned["M2"])
-    finally:
-        unregister_refreshers()
+    clock = FixedClock(at(PLANNING_DAY + timedelta(days=1), 8, 5))
+    refresh = event_refresher(clock) if kind == "event_reminder" else greeting_refresher(clock)
+    with Session(county) as session:
+        gone = refresh(session, planned["M1"])
+        kept = refresh(session, planned["M2"])
     assert gone is None
     assert kept is not None and kept["today"] == "2026-12-03"
 
@@ -190,14 +188,20 @@ def test_the_worker_cancels_a_member_message_whose_member_left_scope_since_plann
 def test_the_worker_cancels_a_reminder_for_an_event_that_has_begun(county: Engine) -> None:
     plan(county, at(PLANNING_DAY, 10))
     reminder = stored(county, "event_reminder")[0]
-    register_refreshers(FixedClock(at(EVENT_DAY, 19, 45)))
+    refresh = event_refresher(FixedClock(at(EVENT_DAY, 19, 45)))
+    with Session(county) as session:
+        assert refresh(session, reminder) is None
+
+
+def test_the_one_registration_call_registers_the_member_message_refreshers_too() -> None:
+    before = registered_kinds()
+    register_refreshers(FixedClock(at(PLANNING_DAY, 10)))
     try:
-        refresh = refresher_for("event_reminder")
-        assert refresh is not None
-        with Session(county) as session:
-            assert refresh(session, reminder) is None
+        for kind in ("liaison_digest", "event_reminder", "political_birthday"):
+            assert refresher_for(kind) is not None, kind
     finally:
-        unregister_refreshers()
+        for kind in registered_kinds() - before:
+            unregister_refresher(kind)
 
 
 def test_a_dry_run_renders_the_organizations_template_overrides(

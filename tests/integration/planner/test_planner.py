@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from services.notifier.refreshers import refresher_for
-from services.scheduler.digest import register_refreshers, unregister_refreshers
+from services.scheduler.digest import digest_refresher
 from services.scheduler.due import DueQuery, compute_due
 from services.scheduler.planner import plan
 from services.scheduler.policy import set_override
@@ -97,40 +96,35 @@ def test_a_dry_run_writes_nothing(ledger: Engine) -> None:
 def test_the_refresher_leaves_out_a_task_resolved_since_planning_and_cancels_an_empty_digest(
     ledger: Engine,
 ) -> None:
-    register_refreshers(FixedClock(at(AS_OF, 10)))
-    try:
-        plan(ledger, at(AS_OF, 9, 30))
-        digests = [
-            n
-            for n in notifications(ledger, "liaison_digest")
-            if any(t["rule"] == "monthly_contact" for t in n.data["tasks"])
-        ]
-        digest, other = digests[0], digests[1]
-        contact = next(t for t in digest.data["tasks"] if t["rule"] == "monthly_contact")
-        record_fact(
-            ledger,
-            "interactions",
-            {"member_id": contact["member_id"], "kind": "phone", "on": AS_OF.isoformat()},
-        )
-        # Every member of the other liaison is muted (in hospital, say) from today.
-        with transaction(ledger) as session:
-            for member_id in {t["member_id"] for t in other.data["tasks"]}:
-                session.add(Mute(member_id=member_id, from_date=AS_OF, to_date=None))
-        refresh = refresher_for("liaison_digest")
-        assert refresh is not None
-        with Session(ledger) as session:
-            n, m = session.get(Notification, digest.id), session.get(Notification, other.id)
-            assert n is not None and m is not None
-            fresh, emptied = refresh(session, n), refresh(session, m)
-        assert fresh is not None and emptied is None
-        left = [(t["member_id"], t["rule"]) for t in fresh["tasks"]]
-        assert (contact["member_id"], "monthly_contact") not in left
-        planned = [(t["member_id"], t["rule"]) for t in digest.data["tasks"]]
-        others = [task for task in planned if task[0] != contact["member_id"]]
-        assert set(others) <= set(left) < set(planned)
-        assert [t["number"] for t in fresh["tasks"]] == list(range(1, len(left) + 1))
-    finally:
-        unregister_refreshers()
+    refresh = digest_refresher(FixedClock(at(AS_OF, 10)))
+    plan(ledger, at(AS_OF, 9, 30))
+    digests = [
+        n
+        for n in notifications(ledger, "liaison_digest")
+        if any(t["rule"] == "monthly_contact" for t in n.data["tasks"])
+    ]
+    digest, other = digests[0], digests[1]
+    contact = next(t for t in digest.data["tasks"] if t["rule"] == "monthly_contact")
+    record_fact(
+        ledger,
+        "interactions",
+        {"member_id": contact["member_id"], "kind": "phone", "on": AS_OF.isoformat()},
+    )
+    # Every member of the other liaison is muted (in hospital, say) from today.
+    with transaction(ledger) as session:
+        for member_id in {t["member_id"] for t in other.data["tasks"]}:
+            session.add(Mute(member_id=member_id, from_date=AS_OF, to_date=None))
+    with Session(ledger) as session:
+        n, m = session.get(Notification, digest.id), session.get(Notification, other.id)
+        assert n is not None and m is not None
+        fresh, emptied = refresh(session, n), refresh(session, m)
+    assert fresh is not None and emptied is None
+    left = [(t["member_id"], t["rule"]) for t in fresh["tasks"]]
+    assert (contact["member_id"], "monthly_contact") not in left
+    planned = [(t["member_id"], t["rule"]) for t in digest.data["tasks"]]
+    others = [task for task in planned if task[0] != contact["member_id"]]
+    assert set(others) <= set(left) < set(planned)
+    assert [t["number"] for t in fresh["tasks"]] == list(range(1, len(left) + 1))
 
 
 def test_a_reminder_planned_late_says_how_many_days_are_really_left(ledger: Engine) -> None:
