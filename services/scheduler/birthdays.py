@@ -108,8 +108,14 @@ def greeting_refresher(clock: Clock) -> Refresher:
         if not member_in_scope(session, notification.recipient_id, (today,)):
             return None
         data = dict(notification.data)
-        # A greeting planned before the anniversary was stored names it in its occasion.
-        data.setdefault("anniversary", notification.occasion.removeprefix("birthday:"))
+        if "anniversary" not in data:
+            # A greeting planned before the anniversary was stored names it in its
+            # occasion (`birthday:2026-11-29`); without one the templates claim no day.
+            try:
+                day = date.fromisoformat(notification.occasion.removeprefix("birthday:"))
+                data["anniversary"] = day.isoformat()
+            except ValueError:
+                pass
         data["today"] = today.isoformat()
         return data
 

@@ -404,3 +404,16 @@ def test_the_escalation_leaves_out_the_clauses_with_nothing_to_say() -> None:
     assert "未配联络员的流动党员2人" in sms
     assert "逾期" not in sms and "活动证" not in sms
     assert "逾期" not in email and "活动证" not in email
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_a_greeting_that_does_not_know_its_day_makes_no_claim_about_the_day(
+    locale: str, channel: str
+) -> None:
+    # A greeting created without `anniversary` (before it was stored, or by hand).
+    data = {"member_name": "Wang Fang", "years": 12, "org_name": "Hongqi Branch"}
+    s = Scenario("", "political_birthday", data, D(2026, 12, 2), frozenset(), anchor=None)
+    whole = "\n".join(rendered_parts(s, locale, channel).values())
+    assert "12" in whole
+    assert not relative_words(whole, locale) and not named_dates(whole, locale, s.today)
