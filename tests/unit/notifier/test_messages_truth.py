@@ -359,6 +359,7 @@ def test_every_sms_fits_its_budget_and_a_member_sms_says_how_to_opt_out(
 ) -> None:
     text = rendered_parts(scenario, locale, "sms")["sms"]
     assert count_segments(text).segments <= SMS_BUDGET, text
+    assert "\n\n" not in text, f"a blank line costs units and says nothing: {text!r}"
     if scenario.kind in MEMBER_KINDS:
         assert OPT_OUT[locale] in text, text
     else:
