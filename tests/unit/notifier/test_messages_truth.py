@@ -398,6 +398,24 @@ def test_the_send_day_given_to_the_renderer_wins_over_the_planned_day() -> None:
     assert "明天" in sent
 
 
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_a_task_without_an_end_date_names_no_date(locale: str, channel: str) -> None:
+    # A study campaign without an end date: its materials_delivery window is open-ended.
+    line = task(1, "materials_delivery", D(2026, 11, 1), D(2026, 11, 1))
+    line["window_end"] = None
+    s = Scenario(
+        "",
+        "liaison_digest",
+        {"liaison_name": "李明", "as_of": "2026-12-02", "tasks": [line]},
+        D(2026, 12, 2),
+        frozenset({D(2026, 12, 2)}),
+    )
+    whole = "\n".join(rendered_parts(s, locale, channel).values())
+    assert ("尽快完成" if locale == "zh-CN" else "as soon as possible") in whole
+    assert named_dates(whole, locale, s.today) <= s.dates
+
+
 def test_the_escalation_leaves_out_the_clauses_with_nothing_to_say() -> None:
     s = escalation("", D(2026, 11, 30), unassigned=2)
     sms = rendered_parts(s, "zh-CN", "sms")["sms"]
