@@ -180,7 +180,9 @@ def dramatiq_runner(
         pending = _pending_run(client, labels)
         if pending is not None:
             run_id, now = pending
-            log.warning("waiting again for the %d shard job(s) of the run of %s", len(labels), now)
+            log.warning(
+                "waiting again for the %d shard job(s) of the run of %s", len(labels), now
+            )
         else:
             run_id = uuid.uuid4().hex
             client.set(

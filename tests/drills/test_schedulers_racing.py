@@ -115,7 +115,8 @@ def test_two_schedulers_racing_with_one_killed_mid_tick_plan_each_notification_o
     # quiet hours, not under test here, would hold them at night.
     worker_env = world.env(LIAISON_QUIET_HOURS="off")
     workers = [
-        start(worker_command(THREADS), worker_env, logs / f"worker-{i}.log") for i in range(WORKERS)
+        start(worker_command(THREADS), worker_env, logs / f"worker-{i}.log")
+        for i in range(WORKERS)
     ]
     scheduler_env = world.env(LIAISON_LOG_LEVEL="INFO")  # "planned shard", "standing by"
     scheduler_logs = [logs / f"scheduler-{i}.log" for i in range(2)]
