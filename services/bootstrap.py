@@ -47,6 +47,7 @@ from shared.db import ensure_schema
 from shared.redis_server import redis_url
 from shared.settings import Settings
 
+REDIS_TIMEOUT_S = 10  #: seconds a Redis call of ours may take before it fails
 #: every queue a `liaison worker` consumes unless told otherwise (`--queues`)
 WORKER_QUEUES = (NOTIFICATIONS_QUEUE, PLANNING_QUEUE)
 
@@ -91,7 +92,11 @@ class Wiring:
 
     @cached_property
     def redis(self) -> redis.Redis:
-        return redis.Redis.from_url(self.redis_url)
+        # Timeouts: a Redis that stops answering must fail a call (a web request, a lease
+        # renewal), not hang it; no caller of this client blocks on purpose.
+        return redis.Redis.from_url(
+            self.redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=2
+        )
 
     @cached_property
     def broker(self) -> RedisBroker:

@@ -14,6 +14,12 @@ from functools import lru_cache
 
 import holidays
 
+#: the days the rules can be asked about (`--as-of`, the API's `as_of`, report periods):
+#: the `holidays` package knows the Spring Festival of 1901..2099, and a rule's window may
+#: reach into the year before or after the day asked about, hence a year's margin each end
+FIRST_DAY = date(1902, 1, 1)
+LAST_DAY = date(2098, 12, 31)
+
 _SPRING_FESTIVAL = "Chinese New Year (Spring Festival)"
 
 

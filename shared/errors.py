@@ -12,6 +12,8 @@ LiaisonError
 
 from __future__ import annotations
 
+from shared.masking import mask_text
+
 
 class LiaisonError(Exception):
     """Raised for every failure liaison reports to a person."""
@@ -38,10 +40,14 @@ class NotFound(LiaisonError):
 
 
 class DeliveryError(LiaisonError):
-    """Raised when a message could not be handed to its provider."""
+    """Raised when a message could not be handed to its provider.
+
+    Its text is masked here, when it is built: provider texts quote the number or address
+    they refused, and whatever stores, logs or shows the error then cannot leak it.
+    """
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(mask_text(message))
         self.code = code
 
 

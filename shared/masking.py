@@ -1,15 +1,60 @@
 """Masking of personal data (ID numbers, phones, emails) for anything a person sees.
 
 Full values appear only in exports asked for explicitly (`liaison export --full`).
+
+`mask_text` is the one function that finds personal numbers inside free text (provider
+errors, exception messages, notes, log lines). What it masks, in any mix of ASCII and
+full-width characters (`１３９`, `（０２１）`, `＋８６`):
+
+- ID numbers: 18 characters (17 digits and a digit or X), written whole or grouped 6-8-4
+  or 6-4-4-4 with spaces, dashes or dots (`340826 19980707 0015`), and the old 15-digit
+  numbers: `340826********0015`, so the birth date inside is gone;
+- Chinese mobiles: `1[3-9]` and 9 more digits, grouped 3-4-4, 3-8 or whole, with spaces,
+  dashes or dots, the first group in parentheses or not, after +86, 0086, 86 or (+86),
+  even glued to a word (`Tel13913675655`): `139****5655`;
+- landlines with their area code: `010-12345678`, `0551 6123456`, `(021)12345678`,
+  `+86 10 12345678`: the area code stays, the local number keeps its last two digits;
+- email addresses: `z***@example.com`.
+
+What it leaves alone, on purpose, because people need to read it: dates in every
+spelling the ledger accepts (`2026-11-22`, `2026/11/22`, `2026年11月22日`, `20261122`),
+times and ISO instants, counts, amounts, notification ids up to 10 digits, provider and
+HTTP error codes, message SIDs. The boundary: a run of digits is masked only when it has
+the shape of one of the numbers above and no digit touches it on either side. Numbers
+written next to each other with only spaces or dashes between them can read as a phone
+(`13 9136 7565 5`); that errs on the side of hiding.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from datetime import date
 
-_ID_LIKE = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
-_PHONE_LIKE = re.compile(r"(?<![\dA-Za-z])(\+?\d{0,3}[ -]?)(1[3-9]\d)[ -]?\d{4}[ -]?(\d{4})(?!\d)")
+# Full-width digits and punctuation (and the ideographic space) are matched as their
+# ASCII twins. Each maps one character to one, so a match's span in the folded text is its
+# span in the original.
+_FOLD = str.maketrans(
+    "０１２３４５６７８９＋－（）．\u3000\u2014\u2013\u00a0",
+    "0123456789+-(). -- ",
+)
+#: between two groups of digits: nothing, one or two spaces, or a dash or dot with a space
+#: either side
+_SEP = r"(?:[ \t]?[-.·][ \t]?|[ \t]{1,2})?"
+
+_ID_LIKE = re.compile(
+    rf"(?<!\d)(?P<head>\d{{6}}){_SEP}\d{{4}}{_SEP}\d{{4}}{_SEP}(?P<tail>\d{{3}}[\dXx])(?!\d)"
+    r"|(?<!\d)(?P<old_head>\d{6})\d{6}(?P<old_tail>\d{3})(?!\d)"
+)
+_MOBILE_LIKE = re.compile(
+    rf"(?<!\d)(?P<cc>(?:\(\s?(?:\+|00)?\s?86\s?\)|(?:\+|00)\s?86|86)[ \t\-.]{{0,2}})?"
+    rf"\(?(?P<head>1[3-9]\d)\)?{_SEP}\d{{4}}{_SEP}(?P<tail>\d{{4}})(?!\d)"
+)
+_LANDLINE_LIKE = re.compile(
+    r"(?<!\d)(?P<area>(?:\+|00)\s?86[ \t\-]{0,2}\(?0?[1-9]\d{1,2}\)?|\(?0[1-9]\d{1,2}\)?)"
+    rf"{_SEP}(?P<local>[1-9]\d{{2,3}}{_SEP}\d{{4}})(?!\d)"
+)
 _EMAIL_LIKE = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 
 
@@ -41,6 +86,11 @@ def mask_email(value: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+def mask_address(address: str, channel: str) -> str:
+    """A notification's recipient as a person may see it: an email or a phone, masked."""
+    return mask_email(address) if channel == "email" else mask_phone(address)
+
+
 def _mask_middle(v: str) -> str:
     if len(v) <= 4:
         return "*" * len(v)
@@ -48,11 +98,66 @@ def _mask_middle(v: str) -> str:
     return v[:keep] + "*" * (len(v) - 2 * keep) + v[-keep:]
 
 
+def _masked_id(m: re.Match[str]) -> str:
+    if m["head"] is not None:
+        return f"{m['head']}********{m['tail'].upper()}"
+    return f"{m['old_head']}******{m['old_tail']}"
+
+
+def _masked_mobile(m: re.Match[str]) -> str:
+    return f"{m['cc'] or ''}{m['head']}****{m['tail']}"
+
+
+def _masked_landline(m: re.Match[str]) -> str:
+    local = re.sub(r"\D", "", m["local"])
+    return f"{m['area']}-{'*' * (len(local) - 2)}{local[-2:]}"
+
+
+_MASKS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (_ID_LIKE, _masked_id),  # first: an ID number holds runs that look like phones
+    (_MOBILE_LIKE, _masked_mobile),
+    (_LANDLINE_LIKE, _masked_landline),
+)
+
+
+def _substitute(
+    text: str, folded: str, pattern: re.Pattern[str], masked: Callable[[re.Match[str]], str]
+) -> tuple[str, str]:
+    """Replace `pattern`'s matches in the folded text, and the same spans in the original,
+    so that both stay aligned; untouched text keeps its own characters."""
+    parts: list[str] = []
+    folded_parts: list[str] = []
+    last = 0
+    for m in pattern.finditer(folded):
+        replacement = masked(m)
+        parts += [text[last : m.start()], replacement]
+        folded_parts += [folded[last : m.start()], replacement]
+        last = m.end()
+    if not parts:
+        return text, folded
+    return "".join([*parts, text[last:]]), "".join([*folded_parts, folded[last:]])
+
+
 def mask_text(text: str) -> str:
-    """Mask every ID number, mobile phone and email address found inside free text."""
-    text = _ID_LIKE.sub(lambda m: m.group(1) + "********" + m.group(2), text)
-    text = _PHONE_LIKE.sub(lambda m: f"{m.group(1)}{m.group(2)}****{m.group(3)}", text)
+    """Mask every ID number, phone (mobile or landline) and email address inside free text."""
+    folded = text.translate(_FOLD)
+    for pattern, masked in _MASKS:
+        text, folded = _substitute(text, folded, pattern, masked)
     return _EMAIL_LIKE.sub(lambda m: f"{m.group(1)}***{m.group(2)}", text)
+
+
+MASKED_DATE = "****-**-**"
+
+
+def mask_date(text: str, day: date) -> str:
+    """`text` with `day` hidden wherever it is written as a date (`19980707`,
+    `1998-07-07`, `1998/7/7`, `1998.07.07`, `1998年7月7日`, full-width digits too): for a
+    birth date, which an ID number's mask hides, typed into another column."""
+    m, d = day.month, day.day
+    pattern = re.compile(
+        rf"(?<!\d){day.year:04d}(?:[-/.]0?{m}[-/.]0?{d}|年0?{m}月0?{d}日?|{m:02d}{d:02d})(?!\d)"
+    )
+    return _substitute(text, text.translate(_FOLD), pattern, lambda _: MASKED_DATE)[0]
 
 
 class MaskingFilter(logging.Filter):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import typer
 
-from shared.errors import LiaisonError
-from shared.masking import MaskingFilter, mask_text
+from shared.masking import MaskingFilter
 from shared.settings import load_settings
 
 app = typer.Typer(
@@ -32,6 +32,19 @@ def configure_logging(level: str) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+def check_out(path: Path | None) -> None:
+    """Refuse an `--out` file whose folder does not exist before any work is done (a due
+    listing of a province takes minutes), as a usage error naming the folder."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise typer.BadParameter(f"{str(path)!r} is a folder, not a file", param_hint="--out")
+    if not path.parent.is_dir():
+        raise typer.BadParameter(
+            f"{str(path)!r}: the folder {str(path.parent)!r} does not exist", param_hint="--out"
+        )
+
+
 def _register() -> None:
     # Imported here, not at module top, so that `import services.cli` stays cheap and the
     # command modules can import this one for `app` without a cycle.
@@ -39,11 +52,16 @@ def _register() -> None:
 
 
 def main() -> None:
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    _register()
+    """The `liaison` command. Whatever ends a command, a person reads one masked line and
+    gets an exit status (`services/cli/failures.py`), never a traceback."""
+    from services.cli.failures import explain
+
     try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        _register()
         app()
-    except LiaisonError as exc:
-        typer.echo(f"liaison: {mask_text(str(exc))}", err=True)
-        sys.exit(1)
+    except Exception as exc:  # the one boundary where every failure is told
+        failure = explain(exc)
+        typer.echo(f"liaison: {failure.line}", err=True)
+        sys.exit(failure.status)

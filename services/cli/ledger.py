@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli import app
+from services.cli import app, check_out
 from shared.db import current_revision, engine_for, ensure_schema, upgrade
 from shared.errors import ImportRejected
 from shared.ledger.importer import ImportReport
@@ -86,6 +86,8 @@ def export_command(
         raise typer.BadParameter(f"{fmt!r}; expected csv or xlsx", param_hint="--format")
     if out is None and (fmt == "xlsx" or kind == "all"):
         raise typer.BadParameter(f"{kind} as {fmt} needs --out", param_hint="--out")
+    if not (kind == "all" and fmt == "csv"):  # a folder, made if missing
+        check_out(out)
     engine = ensure_schema(load_settings())
     if out is not None:
         count = export_kind(engine, kind, "xlsx" if fmt == "xlsx" else "csv", out, full=full)

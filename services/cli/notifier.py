@@ -88,6 +88,7 @@ def deliveries(
     if ctx.invoked_subcommand is not None:
         return
     from services.notifier.deliveries import COLUMNS, list_deliveries
+    from shared.ledger.formulas import csv_cell
 
     if format not in ("table", "csv"):
         raise typer.BadParameter("must be table or csv", param_hint="--format")
@@ -100,7 +101,8 @@ def deliveries(
     if format == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(COLUMNS)
-        writer.writerows(row.as_strings() for row in rows)
+        # The log holds provider text: no cell may reach a spreadsheet as a live formula.
+        writer.writerows([csv_cell(v) for v in row.as_strings()] for row in rows)
         return
     from rich.console import Console
     from rich.table import Table

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,10 @@ AS_OF_DATE_TIME = time(12, 0)
 
 def parse_instant(text: str | None) -> datetime:
     """`--as-of`: an ISO date-time (local to Asia/Shanghai unless it has an offset), or a
-    date (then noon local); default now."""
+    date (then noon local); default now. Its day must lie in `FIRST_DAY`..`LAST_DAY`: the
+    planner looks years back and ahead of it."""
+    from shared.calendars import FIRST_DAY, LAST_DAY
+
     if not text:
         return datetime.now(UTC)
     zone = ZoneInfo(DEFAULT_TIMEZONE)
@@ -28,12 +31,16 @@ def parse_instant(text: str | None) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         try:
-            day: date = parse_date(text)
+            moment = datetime.combine(parse_date(text), AS_OF_DATE_TIME)
         except InvalidValue as exc:
             raise typer.BadParameter(f"{text!r}: {exc}", param_hint="--as-of") from exc
-        return datetime.combine(day, AS_OF_DATE_TIME, tzinfo=zone).astimezone(UTC)
     if len(text) <= 10:
         moment = datetime.combine(moment.date(), AS_OF_DATE_TIME)
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise typer.BadParameter(
+            f"{text!r}: the day must lie between {FIRST_DAY} and {LAST_DAY}",
+            param_hint="--as-of",
+        )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(UTC)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli import app
+from services.cli import app, check_out
 from shared.clock import SystemClock, local_today
 from shared.db import ensure_schema, transaction
 from shared.ledger.values import InvalidValue, parse_date
@@ -20,13 +20,25 @@ app.add_typer(policy_app, name="policy")
 
 
 def as_of_date(text: str | None) -> date:
-    """The `--as-of` day, or today in China's time zone."""
+    """The `--as-of` day, or today in China's time zone.
+
+    Bounded (`FIRST_DAY`..`LAST_DAY`) here, where it is read: the rules look years back
+    and ahead of it, and 9999-12-31 or 0001-01-01 ran off the calendar deep inside.
+    """
+    from shared.calendars import FIRST_DAY, LAST_DAY
+
     if not text:
         return local_today(SystemClock(), DEFAULT_TIMEZONE)
     try:
-        return parse_date(text)
+        day = parse_date(text)
     except InvalidValue as exc:
         raise typer.BadParameter(f"{text!r}: {exc}", param_hint="--as-of") from exc
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise typer.BadParameter(
+            f"{text!r}: the day must lie between {FIRST_DAY} and {LAST_DAY}",
+            param_hint="--as-of",
+        )
+    return day
 
 
 AsOf = Annotated[
@@ -53,6 +65,7 @@ def due(
         )
     if fmt == "xlsx" and out is None:
         raise typer.BadParameter("xlsx needs --out FILE", param_hint="--out")
+    check_out(out)
     engine = ensure_schema(load_settings())
     query = DueQuery(as_of_date(as_of), org=org, liaison_id=liaison, rule=rule)
     tasks = compute_due(engine, query)
@@ -125,35 +138,27 @@ def report(
     max_load: Annotated[int, typer.Option(help="Members per liaison before over-load.")] = 5,
 ) -> None:
     """Compliance per organization: contacts and visits done, gaps, loads; totals roll up."""
-    import csv
-
-    from services.scheduler.report import REPORT_COLUMNS, compliance_report, row_values
+    from services.scheduler import report as reporting
 
     if fmt not in ("table", "csv", "xlsx"):
         raise typer.BadParameter(f"{fmt!r}; expected table, csv or xlsx", param_hint="--format")
     if fmt == "xlsx" and out is None:
         raise typer.BadParameter("xlsx needs --out FILE", param_hint="--out")
+    check_out(out)
     engine = ensure_schema(load_settings())
-    result = compliance_report(engine, period, today=as_of_date(as_of), org=org, max_load=max_load)
-    rows = [row_values(r) for r in result.rows]
+    result = reporting.compliance_report(
+        engine, period, today=as_of_date(as_of), org=org, max_load=max_load
+    )
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("report")
-        sheet.append(list(REPORT_COLUMNS))
-        for values in rows:
-            sheet.append(values)
         assert out is not None
-        book.save(out)
-        typer.echo(f"{len(rows)} organization(s) written to {out}", err=True)
+        count = reporting.write_xlsx(result, out)
+        typer.echo(f"{count} organization(s) written to {out}", err=True)
         return
+    rows = [reporting.row_values(r) for r in result.rows]
     handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
     try:
         if fmt == "csv":
-            writer = csv.writer(handle)
-            writer.writerow(REPORT_COLUMNS)
-            writer.writerows(rows)
+            reporting.write_csv(result, handle)
             return
         handle.write(
             f"compliance {result.period_start.isoformat()}..{result.period_end.isoformat()}"

@@ -62,18 +62,27 @@ def token_create(
     org: Annotated[str | None, typer.Option(help="The organization of an org_manager.")] = None,
     liaison: Annotated[str | None, typer.Option(help="The liaison of a liaison token.")] = None,
     label: Annotated[str | None, typer.Option(help="A note on whose token it is.")] = None,
+    expires_days: Annotated[
+        int | None,
+        typer.Option(min=1, help="Refuse the token this many days from now (default: never)."),
+    ] = None,
 ) -> None:
     """Make a token and print it once; only its hash is kept."""
+    from datetime import timedelta
+
     from services.web.tokens import create_token
     from shared.clock import SystemClock
     from shared.db import ensure_schema
     from shared.settings import load_settings
 
     engine = ensure_schema(load_settings())
+    now = SystemClock().now()
+    expires_at = now + timedelta(days=expires_days) if expires_days is not None else None
     issued = create_token(
-        engine, role, now=SystemClock().now(), org=org, liaison_id=liaison, label=label
+        engine, role, now=now, org=org, liaison_id=liaison, label=label, expires_at=expires_at
     )
-    typer.echo(f"token {issued.id} ({role}); shown once, keep it safe:")
+    until = f", expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""
+    typer.echo(f"token {issued.id} ({role}{until}); shown once, keep it safe:")
     typer.echo(issued.token)
 
 

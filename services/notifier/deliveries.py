@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.masking import mask_email, mask_phone, mask_text
+from shared.masking import mask_address, mask_text
 from shared.models import Notification
 
 COLUMNS = (
@@ -38,10 +38,6 @@ class DeliveryRow:
             self.not_before.isoformat(timespec="seconds") if self.not_before else "",
             self.provider_message_id or "", self.last_error or "",
         ]  # fmt: skip
-
-
-def masked_address(address: str, channel: str) -> str:
-    return mask_email(address) if channel == "email" else mask_phone(address)
 
 
 def list_deliveries(
@@ -74,7 +70,7 @@ def list_deliveries(
             created_at=n.created_at,
             kind=n.kind,
             channel=n.channel,
-            recipient=masked_address(n.address, n.channel),
+            recipient=mask_address(n.address, n.channel),
             status=n.status,
             attempts=n.attempts,
             not_before=n.not_before,

@@ -1,4 +1,8 @@
-"""Writes the `due` listing as jsonl, a table for a person, CSV or XLSX."""
+"""Writes the `due` listing as jsonl, a table for a person, CSV or XLSX.
+
+CSV and XLSX cells never carry a live formula (`shared/ledger/formulas.py`): an id or an
+organization's code is the ledger's text, and the ledger is typed by people.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from services.scheduler.due import LISTING_FIELDS, Task
+from shared.ledger.formulas import csv_cell, xlsx_cell
 
 FORMATS = ("jsonl", "table", "csv", "xlsx")
 _TABLE_WIDTHS = {
@@ -43,7 +48,7 @@ def write_listing(tasks: Iterable[Task], fmt: str, out: TextIO | None, path: Pat
         writer.writerow(LISTING_FIELDS)
         for task in tasks:
             count += 1
-            writer.writerow("" if v is None else v for v in task.as_listing().values())
+            writer.writerow(csv_cell("" if v is None else v) for v in task.as_listing().values())
     elif fmt == "table":
         out.write(_table_row({f: _TABLE_HEADERS.get(f, f) for f in LISTING_FIELDS}) + "\n")
         for task in tasks:
@@ -97,6 +102,6 @@ def _write_xlsx(tasks: Iterable[Task], path: Path) -> int:
     count = 0
     for task in tasks:
         count += 1
-        sheet.append(list(task.as_listing().values()))
+        sheet.append([xlsx_cell(sheet, v) for v in task.as_listing().values()])
     book.save(path)
     return count

@@ -15,7 +15,7 @@ from pathlib import Path
 from services.notifier import render_message
 from services.scheduler.planner import PlanReport
 from services.scheduler.recipients import Draft
-from shared.masking import mask_email, mask_phone, mask_text
+from shared.masking import mask_address, mask_text
 from shared.settings import Settings, load_settings
 
 KINDS = ("liaison_digest", "event_reminder", "political_birthday", "branch_escalation")
@@ -49,10 +49,6 @@ def report_text(report: PlanReport, *, dry_run: bool) -> str:
     return "\n".join(lines)
 
 
-def masked_address(channel: str, address: str) -> str:
-    return mask_phone(address) if channel == "sms" else mask_email(address)
-
-
 def rendered_drafts(
     drafts: Iterable[Draft],
     *,
@@ -70,7 +66,7 @@ def rendered_drafts(
         message = render_message(d.kind, d.channel, d.locale, d.data, overrides_dir=overrides_dir)
         head = (
             f"--- {d.kind} {d.channel} to {d.recipient_type} {d.recipient_id}"
-            f" {masked_address(d.channel, d.address)} ({d.locale}) [{d.occasion}]"
+            f" {mask_address(d.address, d.channel)} ({d.locale}) [{d.occasion}]"
         )
         body = message.text
         if message.subject is not None:

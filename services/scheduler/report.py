@@ -8,11 +8,14 @@ list it. Each organization's row covers its whole subtree; the totals roll up th
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -23,9 +26,13 @@ from services.scheduler.facts import MemberFacts
 from services.scheduler.loader import MemberFilter, active_campaigns, stream_members
 from services.scheduler.periods import age_on, period_bounds
 from services.scheduler.policy import OrgTree, PolicyBook
+from shared.calendars import FIRST_DAY, LAST_DAY
 from shared.errors import LiaisonError
+from shared.ledger.formulas import csv_cell, xlsx_cell
 from shared.models import Liaison
 
+#: the days a computation may be asked about (`--as-of`, a report period): the rules look
+#: years back and ahead, and no ledger holds a fact outside these
 DEFAULT_MAX_LOAD = 5  #: members per liaison before the liaison counts as over-loaded
 COMPLIANCE_RULES = ("monthly_contact", "quarterly_visit")  #: the "contacts and visits" shares
 
@@ -36,6 +43,12 @@ class PeriodError(LiaisonError):
 
 def parse_period(text: str) -> tuple[date, date]:
     t = text.strip().upper()
+    if (year := re.match(r"(\d{4})(?:-|$)", t)) and not (
+        FIRST_DAY.year <= int(year[1]) <= LAST_DAY.year
+    ):
+        raise PeriodError(
+            f"{text!r} is out of range: a period lies between {FIRST_DAY.year} and {LAST_DAY.year}"
+        )
     if m := re.fullmatch(r"(\d{4})-(\d{1,2})", t):
         start = date(int(m[1]), int(m[2]), 1) if 1 <= int(m[2]) <= 12 else None
         if start:
@@ -245,3 +258,25 @@ def row_values(row: ReportRow) -> list[object]:
         f.elderly_not_visited_twice,
         f.no_event_attended,
     ]
+
+
+def write_csv(report: Report, handle: TextIO) -> int:
+    """The report as CSV, no cell a live formula (an organization's name is typed text)."""
+    writer = csv.writer(handle)
+    writer.writerow(REPORT_COLUMNS)
+    for row in report.rows:
+        writer.writerow([csv_cell(v) for v in row_values(row)])
+    return len(report.rows)
+
+
+def write_xlsx(report: Report, path: Path) -> int:
+    """The report as a one-sheet workbook, text as text cells, never formulas."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("report")
+    sheet.append(list(REPORT_COLUMNS))
+    for row in report.rows:
+        sheet.append([xlsx_cell(sheet, v) for v in row_values(row)])
+    book.save(path)
+    return len(report.rows)

@@ -52,6 +52,20 @@ def current_liaison(session: Session, member_id: str, day: date) -> str | None:
     ).scalar_one_or_none()
 
 
+def current_members(engine: Engine, liaison_id: str, day: date) -> set[str]:
+    """The members assigned to the liaison on `day`."""
+    with Session(engine) as session:
+        return set(
+            session.scalars(
+                select(Assignment.member_id).where(
+                    Assignment.liaison_id == liaison_id,
+                    Assignment.from_date <= day,
+                    or_(Assignment.to_date.is_(None), Assignment.to_date >= day),
+                )
+            )
+        )
+
+
 def check_member(engine: Engine, principal: Principal, member_id: str, day: date) -> None:
     """Raise unless `principal` may read and record for the member."""
     if principal.role == "ops":

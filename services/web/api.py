@@ -17,6 +17,7 @@ from services.scheduler.report import REPORT_COLUMNS, PeriodError, compliance_re
 from services.web import access
 from services.web.alerts import AlertBook
 from services.web.deps import Caller, Ctx, require_roles
+from services.web.inputs import MAX_DAY, MIN_DAY, check_period
 from services.web.ops import dead_items, delivery_log, requeue
 from services.web.queues import all_queue_figures
 from services.web.recording import SOURCE_API, record_from
@@ -71,12 +72,20 @@ def me(caller: Caller) -> Me:
 
 @router.get("/liaisons/{liaison_id}/tasks", response_model=list[TaskOut])
 def liaison_tasks(
-    liaison_id: str, caller: Caller, ctx: Ctx, as_of: date | None = None
+    liaison_id: str,
+    caller: Caller,
+    ctx: Ctx,
+    as_of: Annotated[date | None, Query(ge=MIN_DAY, le=MAX_DAY)] = None,
 ) -> list[TaskOut]:
     """The liaison's open tasks, numbered, most urgent first."""
     access.check_liaison(ctx.engine, caller, liaison_id)
     day = as_of or today(ctx)
-    tasks = compute_due(ctx.engine, DueQuery(day, liaison_id=liaison_id))
+    tasks = list(compute_due(ctx.engine, DueQuery(day, liaison_id=liaison_id)))
+    if caller.role == "liaison":
+        # Whatever day is asked about, a liaison sees only the members assigned to it now:
+        # a member reassigned since is someone else's to see.
+        current = access.current_members(ctx.engine, liaison_id, today(ctx))
+        tasks = [t for t in tasks if t.member_id in current]
     return [
         TaskOut(
             number=n,
@@ -174,6 +183,7 @@ def organization_compliance(
 ) -> Compliance:
     """Compliance of the organization and each organization below it, rolled up."""
     access.check_org(ctx.engine, caller, code)
+    check_period(period)
     try:
         report = compliance_report(ctx.engine, period, today=today(ctx), org=code)
     except PeriodError as exc:

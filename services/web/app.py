@@ -3,6 +3,7 @@ and the dashboard. Building it connects to nothing."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,17 +12,38 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp
 
+from services.bootstrap import bootstrap
 from services.web import api, dashboard, health, webhooks
 from services.web.alert_loop import AlertLoop
 from services.web.context import WebContext
+from services.web.headers import SecurityHeadersMiddleware, add_swagger_ui
+from services.web.inputs import RejectNulMiddleware
 from services.web.mailer import ops_mailer
 from services.web.metrics import build_registry
 from services.web.settings import WebSettings, load_web_settings
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock
 from shared.settings import Settings
 
+log = logging.getLogger(__name__)
+
 STATIC = Path(__file__).parent / "static"
+#: bytes: the largest request body any route reads. Twilio's forms are a few hundred bytes,
+#: an interaction or the login form smaller still. FastAPI refuses a larger body with 413
+#: while it streams in (a declared Content-Length before a byte is read, a chunked or
+#: lying one at the chunk that crosses the limit), so an unauthenticated 400 MB POST costs
+#: one read buffer, not 400 MB (docs/security.md has the measurement).
+MAX_BODY_BYTES = 64 * 1024
+
+
+class _App(FastAPI):
+    """FastAPI with the security headers outside its whole stack: FastAPI's own body limit
+    and error pages answer outside the middleware `add_middleware` can place, and those
+    answers need the headers as much as any page."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
 
 
 def create_app(
@@ -32,10 +54,16 @@ def create_app(
     run_alerts: bool = False,
 ) -> FastAPI:
     """The web app for `settings`; `run_alerts` starts the periodic alert checks with it."""
-    ctx = WebContext(settings, web or load_web_settings(), clock or SystemClock())
+    wiring = bootstrap(settings, clock=clock)
+    ctx = WebContext(settings, web or load_web_settings(), wiring.clock, wiring=wiring)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.twilio_auth_token and not ctx.web.public_url:
+            log.warning(
+                "TWILIO_AUTH_TOKEN is set but LIAISON_PUBLIC_URL is not: the Twilio webhooks "
+                "answer 503 until it names the URL Twilio calls"
+            )
         loop = AlertLoop(ctx, ops_mailer(settings)) if run_alerts else None
         if loop is not None:
             loop.start()
@@ -45,14 +73,22 @@ def create_app(
             if loop is not None:
                 loop.stop()
 
-    app = FastAPI(
+    app = _App(
         title="liaison",
         version="0.1.0",
         description="Twilio webhooks, the REST API for liaisons and managers, health, metrics "
         "and the ops dashboard.",
         lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
+        # /docs is served by add_swagger_ui, under a policy naming its scripts; ReDoc
+        # (which needs inline styles and blob: workers) and the OAuth redirect page,
+        # which this API does not use, are not served.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.ctx = ctx
+    app.add_middleware(RejectNulMiddleware)
     registry = build_registry(ctx)
 
     @app.get("/metrics", tags=["health"], response_class=Response)
@@ -64,5 +100,6 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(api.router)
     app.include_router(dashboard.router)
+    add_swagger_ui(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

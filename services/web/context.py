@@ -1,24 +1,22 @@
 """What every request handler reaches for: settings, the database, Redis, the broker, time.
 
-Built by `create_app`; the engine, the Redis client and the broker are made on first use,
-so building the app connects to nothing.
+Built by `create_app` on the process's wiring (`services.bootstrap`), so that the web
+service reaches the same database, Redis and broker, built the same way, as the workers
+and the scheduler. Each part is made on first use: building the app connects to nothing.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 
-from services.notifier import NAMESPACE, build_broker
+from services.bootstrap import Wiring, bootstrap
+from services.notifier import NAMESPACE
 from services.web.settings import WebSettings
 from shared.clock import Clock, SystemClock
-from shared.db import engine_for
-from shared.redis_server import redis_url
 from shared.settings import Settings
 
 
@@ -28,30 +26,33 @@ class WebContext:
     web: WebSettings
     clock: Clock = field(default_factory=SystemClock)
     namespace: str = NAMESPACE  #: dramatiq's key prefix
-    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    wiring: Wiring | None = None  #: None: wired here from `settings` and `clock`
 
-    @cached_property
+    def __post_init__(self) -> None:
+        if self.wiring is None:
+            self.wiring = bootstrap(self.settings, clock=self.clock)
+
+    @property
+    def wired(self) -> Wiring:
+        assert self.wiring is not None
+        return self.wiring
+
+    @property
     def engine(self) -> Engine:
-        return engine_for(self.settings)
+        return self.wired.engine
 
-    @cached_property
+    @property
     def redis_url(self) -> str:
-        # The embedded server is started on first use, never when the app is built.
-        with self._lock:
-            return redis_url(self.settings)
+        return self.wired.redis_url
 
-    @cached_property
+    @property
     def redis(self) -> redis.Redis:
-        return redis.Redis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=2)
+        return self.wired.redis
 
-    @cached_property
+    @property
     def broker(self) -> RedisBroker:
-        with self._lock:
-            return build_broker(self.redis_url, self.settings, namespace=self.namespace)
+        return self.wired.broker
 
     def close(self) -> None:
         """Release what was opened (nothing, if no request needed it)."""
-        if "broker" in self.__dict__:
-            self.broker.close()
-        if "redis" in self.__dict__:
-            self.redis.close()
+        self.wired.close()

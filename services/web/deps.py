@@ -1,4 +1,10 @@
-"""Request dependencies: the app's context and the calling principal."""
+"""Request dependencies: the app's context and the calling principal.
+
+A caller is either a bearer token (the API's clients) or a dashboard session cookie
+(sessions.py). A request the cookie authenticates that changes something must also
+come from our own page (csrf.py): a browser sends the cookie whoever made it send the
+request, and SameSite=Strict alone leaves older browsers and same-site pages out.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,9 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.web.context import WebContext
+from services.web.csrf import CSRF_HEADER, SAFE_METHODS, check_csrf
+from services.web.sessions import SESSION_COOKIE, session_principal
 from services.web.tokens import Principal, authenticate
-
-COOKIE_NAME = "liaison_token"  #: the dashboard keeps the ops token here (HttpOnly)
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `liaison token create`")
 
@@ -26,10 +32,16 @@ def optional_principal(
     ctx: Annotated[WebContext, Depends(get_ctx)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
-    token = credentials.credentials if credentials is not None else request.cookies.get(COOKIE_NAME)
-    if not token:
+    now = ctx.clock.now()
+    if credentials is not None:
+        return authenticate(ctx.engine, credentials.credentials, now=now)
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
         return None
-    return authenticate(ctx.engine, token)
+    found = session_principal(ctx.engine, session_id, now=now)
+    if found is not None and request.method not in SAFE_METHODS:
+        check_csrf(request, ctx.web.public_url, request.headers.get(CSRF_HEADER), found.csrf)
+    return found
 
 
 def principal(

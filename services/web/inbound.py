@@ -15,7 +15,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.notifier import record_opt_out, remove_opt_out
@@ -28,6 +29,7 @@ from shared.masking import mask_phone
 from shared.models import (
     Assignment,
     Campaign,
+    InboundMessage,
     Liaison,
     MaterialDelivery,
     Member,
@@ -39,6 +41,7 @@ from shared.settings import DEFAULT_TIMEZONE
 log = logging.getLogger(__name__)
 
 DIGEST_KIND = "liaison_digest"
+MAX_SID_LENGTH = 64  #: Twilio's sids are 34 characters; the column holds 64
 #: a digest the liaison has seen: the provider took it (and may have reported delivery)
 SEEN_STATUSES = ("sent", "delivered")
 REPLY_NOTE = "recorded by SMS reply"
@@ -89,6 +92,36 @@ class InboundResult:
     refused: tuple[int, ...] = ()  #: task numbers that could not be recorded
 
 
+def answer_once(engine: Engine, sid: str, from_number: str, body: str, *, now: datetime) -> str:
+    """Act on the message `sid` once and return its answer; a message seen before (Twilio
+    retrying, or a captured request replayed) gets the answer it had and changes nothing.
+
+    The sid is claimed before acting, so two deliveries of one message at once act once
+    (the second gets an empty answer while the first is still at work). If acting fails,
+    the claim is let go, so that Twilio's retry may act."""
+    try:
+        with transaction(engine) as session:
+            session.add(InboundMessage(message_sid=sid, received_at=now))
+    except IntegrityError:
+        with Session(engine) as session:
+            seen = session.get(InboundMessage, sid)
+        log.info("inbound message %s seen before; not acted on again", sid)
+        return (seen.answer if seen is not None else None) or ""
+    try:
+        result = handle_inbound(engine, from_number, body, now=now)
+    except Exception:
+        with transaction(engine) as session:
+            session.execute(delete(InboundMessage).where(InboundMessage.message_sid == sid))
+        raise
+    with transaction(engine) as session:
+        session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.message_sid == sid)
+            .values(answer=result.answer)
+        )
+    return result.answer
+
+
 def handle_inbound(engine: Engine, from_number: str, body: str, *, now: datetime) -> InboundResult:
     reply = parse_reply(body)
     if reply.kind == "opt_out":
@@ -102,9 +135,7 @@ def handle_inbound(engine: Engine, from_number: str, body: str, *, now: datetime
         log.info("%s opted back in to SMS", mask_phone(from_number))
         return InboundResult(reply, OPT_IN_TEXT[reply.chinese])
     with Session(engine) as session:
-        liaison = session.execute(
-            select(Liaison).where(Liaison.phone == from_number)
-        ).scalar_one_or_none()
+        liaison = replying_liaison(session, from_number)
         if liaison is None:
             zh = reply.chinese or reply.kind == "done"
             return InboundResult(reply, UNKNOWN_SENDER_TEXT[zh])
@@ -131,6 +162,34 @@ def handle_inbound(engine: Engine, from_number: str, body: str, *, now: datetime
         "liaison %s replied: recorded %s, refused %s", liaison_id, recorded or "-", refused or "-"
     )
     return InboundResult(reply, _done_text(zh, recorded, refused), tuple(recorded), tuple(refused))
+
+
+def replying_liaison(session: Session, phone: str) -> Liaison | None:
+    """The liaison a reply from `phone` comes from.
+
+    The importer refuses two liaisons with one phone, but a ledger from before that check
+    may hold them. Then the reply answers the most recent digest that left for any of
+    them (that is the list whose numbers the sender is looking at); with none, the first
+    by id. Either way one answer, the same every time."""
+    liaisons = list(
+        session.scalars(select(Liaison).where(Liaison.phone == phone).order_by(Liaison.liaison_id))
+    )
+    if len(liaisons) <= 1:
+        return liaisons[0] if liaisons else None
+    log.warning("%s is the phone of %d liaisons", mask_phone(phone), len(liaisons))
+    latest = session.execute(
+        select(Notification.recipient_id)
+        .where(
+            Notification.kind == DIGEST_KIND,
+            Notification.recipient_type == "liaison",
+            Notification.recipient_id.in_([li.liaison_id for li in liaisons]),
+            Notification.channel == "sms",
+            Notification.status.in_(SEEN_STATUSES),
+        )
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return next((li for li in liaisons if li.liaison_id == latest), liaisons[0])
 
 
 def latest_digest(session: Session, liaison_id: str) -> Mapping[str, Any] | None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from services.notifier import SEND_NOTIFICATION, enqueue
 from services.web.context import WebContext
 from services.web.queues import dead_letters, queue_names, take_dead_letter
-from shared.masking import mask_email, mask_phone, mask_text
+from shared.masking import mask_address, mask_text
 from shared.models import DeliveryAttempt, Notification
 
 #: statuses that count as reaching the person, and as not reaching them
@@ -24,9 +24,8 @@ DELIVERED = ("sent", "delivered")
 NOT_DELIVERED = ("undelivered", "failed", "dead")
 REQUEUE_FROM = ("pending", "dead", "failed", "undelivered")
 
-
-def mask_address(channel: str, address: str) -> str:
-    return mask_email(address) if channel == "email" else mask_phone(address)
+#: the largest id a notification row can have (an INTEGER column: PostgreSQL's is 32 bits)
+MAX_NOTIFICATION_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def dead_items(ctx: WebContext, *, limit: int = 50) -> list[DeadItem]:
                     source="broker",
                     ref=f"{d.queue}/{d.redis_id}",
                     notification_id=nid,
-                    recipient=mask_address(row.channel, row.address) if row else "",
+                    recipient=mask_address(row.address, row.channel) if row else "",
                     kind=row.kind if row else d.actor,
                     reason=mask_text(
                         d.reason
@@ -104,7 +103,7 @@ def dead_items(ctx: WebContext, *, limit: int = 50) -> list[DeadItem]:
                     source="outbox",
                     ref=str(r.id),
                     notification_id=r.id,
-                    recipient=mask_address(r.channel, r.address),
+                    recipient=mask_address(r.address, r.channel),
                     kind=r.kind,
                     reason=mask_text(r.last_error or "retries exhausted"),
                     died_at=r.updated_at.isoformat(timespec="seconds"),
@@ -121,6 +120,8 @@ def requeue(ctx: WebContext, source: str, ref: str) -> bool:
             nid = int(ref)
         except ValueError:
             return False
+        if not 0 < nid <= MAX_NOTIFICATION_ID:
+            return False  # no such row; a 40-digit id would overflow the database's integer
         return bool(
             enqueue(
                 ctx.engine,
@@ -213,7 +214,7 @@ def delivery_log(
                 "channel": r.channel,
                 "recipient_type": r.recipient_type,
                 "recipient_id": r.recipient_id,
-                "address": mask_address(r.channel, r.address),
+                "address": mask_address(r.address, r.channel),
                 "status": r.status,
                 "attempts": r.attempts,
                 "last_error": mask_text(r.last_error) if r.last_error else None,

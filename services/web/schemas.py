@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from services.web.inputs import Day, Text
+
 InteractionKind = Literal["phone", "sms", "wechat", "visit", "meeting", "other"]
 Place = Literal["home", "workplace", "other"]
 
@@ -33,12 +35,12 @@ class TaskOut(BaseModel):
 
 
 class InteractionIn(BaseModel):
-    on: date
+    on: Day
     kind: InteractionKind
     place: Place | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
     #: who was in touch; a liaison token always records itself
-    liaison_id: str | None = Field(default=None, max_length=64)
+    liaison_id: Text | None = Field(default=None, max_length=64)
 
 
 class Recorded(BaseModel):
@@ -128,7 +130,7 @@ class DeadLetterOut(BaseModel):
 
 class RequeueIn(BaseModel):
     source: Literal["broker", "outbox"]
-    ref: str = Field(max_length=200)
+    ref: Text = Field(max_length=200)
 
 
 class RequeueOut(BaseModel):

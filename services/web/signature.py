@@ -1,8 +1,10 @@
 """Twilio's request signature (`X-Twilio-Signature`), checked with the SDK's validator.
 
 Twilio signs the full URL it called plus the POSTed form fields with the account's auth
-token. Behind a proxy the URL the app sees is not the one Twilio called, so the public base
-URL is a setting (LIAISON_PUBLIC_URL); without it the request's own URL is used.
+token. The URL checked is always LIAISON_PUBLIC_URL plus the path and query: never one
+built from the request, whose Host header the client chooses (a request signed for
+another host, or for any host an attacker can get a signature for, would pass). Without
+a public URL the webhooks refuse every request (webhooks.py).
 """
 
 from __future__ import annotations
@@ -14,10 +16,8 @@ from twilio.request_validator import RequestValidator
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
 
-def signed_url(public_url: str, request_url: str, path: str, query: str) -> str:
-    """The URL Twilio called: the public base plus the path and query, or the request's URL."""
-    if not public_url:
-        return request_url
+def signed_url(public_url: str, path: str, query: str) -> str:
+    """The URL Twilio called: the public base plus the path and query."""
     return public_url + path + (f"?{query}" if query else "")
 
 

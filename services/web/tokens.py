@@ -1,13 +1,16 @@
-"""API tokens: made, looked up and revoked. Only a token's SHA-256 is ever stored."""
+"""API tokens: made, looked up and revoked. Only a token's SHA-256 is ever stored.
+
+A token may be made to expire (`expires_at`); from that instant it is refused like a
+revoked one, and so is every dashboard session opened with it (sessions.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import ColumnElement, Engine, and_, or_, select, update
 
 from shared.db import transaction
 from shared.errors import LiaisonError, NotFound
@@ -30,6 +33,9 @@ class Principal:
     role: str
     org: str | None = None
     liaison_id: str | None = None
+    #: set when the caller came through a dashboard session: the token its forms and
+    #: script must send back (CSRF); None for a bearer token, which a browser never sends
+    csrf: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,8 +56,10 @@ def create_token(
     org: str | None = None,
     liaison_id: str | None = None,
     label: str | None = None,
+    expires_at: datetime | None = None,
 ) -> IssuedToken:
-    """Make a token for `role`; an org manager needs `org`, a liaison `liaison_id`."""
+    """Make a token for `role`; an org manager needs `org`, a liaison `liaison_id`; it is
+    refused from `expires_at` on (None: until revoked)."""
     if role not in ROLES:
         raise TokenError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
     if role == "org_manager" and not org:
@@ -62,6 +70,8 @@ def create_token(
         raise TokenError(f"a {role} token takes no --org")
     if role != "liaison" and liaison_id:
         raise TokenError(f"a {role} token takes no --liaison")
+    if expires_at is not None and expires_at <= now:
+        raise TokenError("a token must expire after it is made")
     token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     with transaction(engine) as session:
         if org and session.get(Organization, org) is None:
@@ -75,6 +85,7 @@ def create_token(
             liaison_id=liaison_id,
             label=label,
             created_at=now,
+            expires_at=expires_at,
         )
         session.add(row)
         session.flush()
@@ -92,14 +103,24 @@ def revoke_token(engine: Engine, token_id: int, *, now: datetime) -> bool:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def authenticate(engine: Engine, token: str) -> Principal | None:
-    """The principal a presented token stands for, or None for an unknown or revoked one."""
+def live_token(now: datetime) -> ColumnElement[bool]:
+    """The condition on `api_tokens` of a token that may be used at `now`."""
+    return and_(
+        ApiToken.revoked_at.is_(None),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+    )
+
+
+def authenticate(engine: Engine, token: str, *, now: datetime | None = None) -> Principal | None:
+    """The principal a presented token stands for at `now` (default: the system clock), or
+    None for an unknown, revoked or expired one."""
     if not token.startswith(TOKEN_PREFIX):
         return None
+    when = now or datetime.now(UTC)
     with engine.connect() as conn:
         row = conn.execute(
             select(ApiToken.id, ApiToken.role, ApiToken.org, ApiToken.liaison_id).where(
-                ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
+                ApiToken.token_hash == hash_token(token), live_token(when)
             )
         ).first()
     if row is None:

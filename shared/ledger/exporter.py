@@ -4,6 +4,9 @@ Canonical headers, rows ordered by key, dates as `2026-03-01`, event times as lo
 `2026-03-10 09:00` in the organization's time zone, empty cells for NULL. CSV is UTF-8
 with a BOM and CRLF line ends (what Excel on a Chinese system opens correctly). Personal
 columns are masked unless `full=True`: full values only in exports asked for explicitly.
+A masked export also hides what would give a mask back: the birth date (the ID number's
+hidden digits) in its column and wherever a member's row writes it, and phones, ID numbers
+and emails typed into free text (`shared.masking.mask_text`).
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, Select, select
 
 from shared.errors import LedgerError
+from shared.ledger.formulas import csv_cell, xlsx_cell
 from shared.ledger.kinds import KINDS, KINDS_BY_NAME, Column, Kind, ValueType
 from shared.ledger.problems import show_value
 from shared.ledger.storage import db_column, key_columns, table_for
+from shared.ledger.values import birth_date_from_id
+from shared.masking import MASKED_DATE, mask_date, mask_text
 from shared.models import Organization
 from shared.settings import DEFAULT_TIMEZONE
 
@@ -58,14 +64,35 @@ def _local_text(value: datetime) -> str:
 
 def _cells(kind: Kind, row: tuple[object, ...], full: bool, for_xlsx: bool) -> list[object]:
     cells: list[object] = []
+    born = None if full else _birth_date(kind, row)
     for column, value in zip(kind.columns, row, strict=False):
-        cells.append(_cell(column, value, row[-1], full, for_xlsx))
+        cells.append(_cell(column, value, row[-1], full, for_xlsx, born))
     return cells
 
 
-def _cell(column: Column, value: object, timezone: object, full: bool, for_xlsx: bool) -> object:
+def _birth_date(kind: Kind, row: tuple[object, ...]) -> date | None:
+    """The birth date inside the row's ID number, which its mask hides; None without one."""
+    if "id_number" not in kind.column_names:
+        return None
+    id_number = row[kind.column_names.index("id_number")]
+    try:
+        return birth_date_from_id(str(id_number)) if id_number else None
+    except ValueError:  # python-stdnum's errors are ValueErrors: an ID imported long ago
+        return None
+
+
+def _cell(
+    column: Column,
+    value: object,
+    timezone: object,
+    full: bool,
+    for_xlsx: bool,
+    born: date | None = None,
+) -> object:
     if value is None:
         return None if for_xlsx else ""
+    if column.restores_personal and not full:
+        return MASKED_DATE
     if column.type is ValueType.DATETIME and isinstance(value, datetime):
         local = _local(value, timezone)
         return local if for_xlsx else _local_text(local)
@@ -73,7 +100,12 @@ def _cell(column: Column, value: object, timezone: object, full: bool, for_xlsx:
         return value if for_xlsx else value.isoformat()
     if column.personal and not full:
         return show_value(column, value)
-    return str(value)
+    if full:
+        return str(value)
+    # Free text can hold what the masked columns hide: a phone or ID number typed into a
+    # note, the birth date inside a certificate number.
+    text = mask_text(str(value))
+    return mask_date(text, born) if born else text
 
 
 def write_csv(engine: Engine, kind: Kind, handle: TextIO, *, full: bool = False) -> int:
@@ -83,7 +115,7 @@ def write_csv(engine: Engine, kind: Kind, handle: TextIO, *, full: bool = False)
     writer.writerow(kind.column_names)
     count = 0
     for row in kind_rows(engine, kind):
-        writer.writerow(_cells(kind, row, full, for_xlsx=False))
+        writer.writerow([csv_cell(c) for c in _cells(kind, row, full, for_xlsx=False)])
         count += 1
     return count
 
@@ -98,7 +130,7 @@ def write_xlsx(engine: Engine, kinds: tuple[Kind, ...], path: Path, *, full: boo
         sheet = book.create_sheet(kind.name)
         sheet.append(list(kind.column_names))
         for row in kind_rows(engine, kind):
-            sheet.append(_cells(kind, row, full, for_xlsx=True))
+            sheet.append([xlsx_cell(sheet, c) for c in _cells(kind, row, full, for_xlsx=True)])
             count += 1
     book.save(path)
     return count

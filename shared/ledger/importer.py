@@ -277,11 +277,7 @@ class _Run:
             # them can be staged or written as its kind (fuzzing found a KeyError here).
             return
         if kind.name == "events":
-            assert self.org_tree is not None
-            for _line, row, _raw, _ok in good:
-                local = row.get("starts_at")
-                if isinstance(local, datetime):
-                    row["starts_at"] = to_utc(local, self.org_tree.timezone(str(row["org"])))
+            good = self._events_in_utc(index, good)
         if kind is ASSIGNMENTS:
             overlaps.stage(
                 conn,
@@ -303,6 +299,26 @@ class _Run:
             rows = collapse(kind, (db_row(kind, row, table.constants) for _l, row, _r, _o in good))
             key = [db_column(n) for n in kind.key]
             self.counts[kind.name].written += upsert(conn, table_for(kind), key, rows)
+
+    def _events_in_utc(self, index: int, good: Batch) -> Batch:
+        """Event times turned from their organization's wall time into UTC; a time that
+        leaves the calendar in UTC (9999-12-31 23:00 in UTC−8) is a problem, not a crash."""
+        assert self.org_tree is not None
+        column = self.tables[index].kind.column("starts_at")
+        converted: Batch = []
+        for line, row, raw, ok in good:
+            local = row.get("starts_at")
+            if isinstance(local, datetime):
+                try:
+                    row["starts_at"] = to_utc(local, self.org_tree.timezone(str(row["org"])))
+                except (OverflowError, ValueError):
+                    where = self.where(index, line)
+                    what = "out of range once converted to UTC"
+                    cell = raw.get("starts_at")
+                    self.add(index, line, problem(where, column, "starts_at", cell, what))
+                    continue
+            converted.append((line, row, raw, ok))
+        return converted
 
     def _resolve_references(self, conn: Connection, index: int, batch: Batch) -> Batch:
         """The valid rows whose references all exist; a problem for each reference that does not."""

@@ -34,6 +34,9 @@ class Column:
     references: str | None = None  #: the kind whose key this column names
     personal: bool = False  #: masked in errors, logs and default exports
     max_length: int = 200
+    #: gives back what a personal column's mask hides (a birth date is the ID number's
+    #: hidden digits): hidden whole wherever that column is masked
+    restores_personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ MEMBERS = Kind(
         Column("mobile_since", ("外出日期",), required=True, type=ValueType.DATE),
         Column("phone", ("手机号",), **_phone),  # type: ignore[arg-type]
         Column("email", ("邮箱",), **_email),  # type: ignore[arg-type]
-        Column("birth_date", ("出生日期",), type=ValueType.DATE),
+        Column("birth_date", ("出生日期",), type=ValueType.DATE, restores_personal=True),
         Column("host_org", ("流入地党组织",), references="organizations"),
         Column("location", ("现居住地",)),
         Column("industry", ("从事行业",)),

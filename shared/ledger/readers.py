@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from shared.errors import LedgerError
+from shared.ledger.formulas import restore, strip_cell
 from shared.ledger.kinds import KINDS_BY_NAME, Kind, kind_for_filename
+from shared.ledger.xlsx_budget import WorkbookTooLarge, check_workbook
 
 SNIFF_BYTES = 64 * 1024  #: bytes read to decide between UTF-8 and GB18030
 
@@ -49,9 +51,15 @@ class Table:
 
 def _clean(value: Cell) -> Cell:
     if isinstance(value, str):
-        value = value.strip()
+        value = strip_cell(value)
         return value or None
     return value
+
+
+def _csv_clean(value: str) -> Cell:
+    """A CSV cell as the exporter had it: stripped, its formula apostrophe taken off."""
+    cleaned = _clean(value)
+    return restore(cleaned) if cleaned is not None else None
 
 
 def map_header(
@@ -89,12 +97,16 @@ def map_header(
     return positions, warnings, problems
 
 
-def _row_dict(positions: Mapping[int, str], cells: Sequence[Cell]) -> dict[str, Cell] | None:
+def _row_dict(
+    positions: Mapping[int, str],
+    cells: Sequence[Cell],
+    clean: Callable[[Cell], Cell] = _clean,
+) -> dict[str, Cell] | None:
     """The row's cells by column, or None for a row with nothing in it."""
     values: dict[str, Cell] = {}
     anything = False
     for index, name in positions.items():
-        value = _clean(cells[index]) if index < len(cells) else None
+        value = clean(cells[index]) if index < len(cells) else None
         values[name] = value
         anything = anything or value is not None
     if not anything and not any(_clean(c) is not None for c in cells):
@@ -157,7 +169,7 @@ def read_csv(path: Path, kind: Kind) -> Table:
         try:
             next(source, None)
             for number, cells in enumerate(source, start=2):
-                values = _row_dict(positions, cells)
+                values = _row_dict(positions, cells, _csv_clean)
                 if values is not None:
                     yield number, values
         finally:
@@ -200,7 +212,19 @@ def _sheet_rows(path: Path, sheet: str, label: str) -> Generator[tuple[Cell, ...
 
 
 def read_xlsx(path: Path, only: Kind | None = None) -> tuple[list[Table], list[str]]:
-    """A table per sheet named after a kind (only `only`'s when given), plus warnings."""
+    """A table per sheet named after a kind (only `only`'s when given), plus warnings.
+
+    The workbook is checked against its decompressed-size budget first
+    (`xlsx_budget.py`): a ZIP bomb is refused before openpyxl parses anything.
+    """
+    try:
+        check_workbook(path)
+    except WorkbookTooLarge as exc:
+        raise TableError(str(exc)) from exc
+    except OSError as exc:
+        raise TableError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+    except Exception as exc:  # zipfile's errors for a damaged archive or a lying part
+        raise TableError(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
     book = _load_workbook(path)
     try:
         names = list(book.sheetnames)

@@ -11,12 +11,16 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from shared.ledger import values as v
+from shared.ledger.formulas import strip_cell
 from shared.ledger.kinds import Column, Kind, ValueType
 from shared.ledger.problems import problem
 from shared.settings import DEFAULT_TIMEZONE
 
 #: Pairs of columns where the second may not come before the first.
 DATE_SPANS = (("from", "to"), ("start", "end"))
+#: Kinds whose phone tells one row from another: an inbound SMS is matched to its liaison
+#: by the number it comes from, so two liaisons may not share one.
+UNIQUE_PHONE_KINDS = frozenset({"liaisons"})
 
 
 def _text(value: object) -> str:
@@ -26,7 +30,7 @@ def _text(value: object) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    return strip_cell(str(value))
 
 
 def _choice(column: Column) -> Callable[[object], str]:
@@ -75,6 +79,10 @@ class RowValidator:
     def __init__(self, kind: Kind, columns: tuple[str, ...]) -> None:
         self.kind = kind
         self.columns = tuple(kind.column(name) for name in columns)
+        #: phone → where it was first seen, for the kinds whose phones must differ. Only
+        #: this table's rows: a phone already in the database or in another file of the
+        #: set is the importer's to check.
+        self._phones: dict[str, str] | None = {} if kind.name in UNIQUE_PHONE_KINDS else None
 
     def validate(
         self, where: str, raw: Mapping[str, object], problems: list[str]
@@ -98,7 +106,21 @@ class RowValidator:
             except v.InvalidValue as exc:
                 problems.append(problem(where, column, column.name, value, str(exc)))
         self._check_row(where, raw, row, problems)
+        self._check_phone(where, raw, row, problems)
         return row, len(problems) == before
+
+    def _check_phone(
+        self, where: str, raw: Mapping[str, object], row: dict[str, object], problems: list[str]
+    ) -> None:
+        phone = row.get("phone")
+        if self._phones is None or not isinstance(phone, str):
+            return
+        first = self._phones.setdefault(phone, where)
+        if first != where:
+            what = f"already the phone on {first} (replies are matched by phone)"
+            problems.append(
+                problem(where, self.kind.column("phone"), "phone", raw.get("phone"), what)
+            )
 
     def _check_row(
         self, where: str, raw: Mapping[str, object], row: dict[str, object], problems: list[str]

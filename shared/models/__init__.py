@@ -25,6 +25,7 @@ from shared.models.notifications import (
 )
 from shared.models.planning import PlanningMark
 from shared.models.policy import CalendarOverride, PolicyOverride, Rule
+from shared.models.web import InboundMessage, WebSession
 
 __all__ = [
     "ApiToken",
@@ -35,6 +36,7 @@ __all__ = [
     "Campaign",
     "DeliveryAttempt",
     "Event",
+    "InboundMessage",
     "Interaction",
     "Liaison",
     "MaterialDelivery",
@@ -50,4 +52,5 @@ __all__ = [
     "Review",
     "Rule",
     "Verification",
+    "WebSession",
 ]

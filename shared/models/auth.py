@@ -29,3 +29,5 @@ class ApiToken(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: refused from this instant on; None: until revoked (`token create --expires-days`)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -3,6 +3,7 @@ notification. Shared by the fault drills and the systemd-layout test."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -57,8 +58,18 @@ def liaison_env(**extra: str) -> dict[str, str]:
     return env
 
 
+PR_SET_PDEATHSIG = 1  #: prctl(2): the signal a process gets when its parent dies
+
+
+def _die_with_the_test() -> None:
+    # A test run killed from outside (a CI timeout) skips its teardown: without this its
+    # liaison processes would live on and act on the next run's Redis.
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start(args: Sequence[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """Start a process in its own session (so a drill can signal it alone), logging to `log`."""
+    """Start a process in its own session (so a drill can signal it alone), logging to
+    `log`; it is sent SIGTERM if the test process dies first."""
     out = log.open("ab")
     return subprocess.Popen(
         list(args),
@@ -67,6 +78,7 @@ def start(args: Sequence[str], env: Mapping[str, str], log: Path) -> subprocess.
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_die_with_the_test,
     )
 
 

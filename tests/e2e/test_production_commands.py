@@ -38,6 +38,7 @@ from tests.drills.processes import (
     stop,
     wait_until,
 )
+from tests.e2e.rehearsal import unsent
 from tests.integration.planner.ledger import load_synthetic, seed_message_rules
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
@@ -72,18 +73,6 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 def worker_args(*extra: str) -> list[str]:
     """`liaison worker` as a deployment runs it (one process here, to spare the machine)."""
     return [LIAISON, "worker", "--processes", "1", "--threads", "4", *extra]
-
-
-def unfinished(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(
-            conn.execute(
-                text(
-                    "SELECT count(*) FROM notifications"
-                    " WHERE status IN ('pending', 'queued', 'deferred', 'sending')"
-                )
-            ).scalar_one()
-        )
 
 
 def sms_digests(engine: Engine) -> list[Notification]:
@@ -153,9 +142,7 @@ def test_a_worker_sends_digests_as_they_stand_at_send_time_and_cancels_an_emptie
     # Half an hour later, the worker: only the production command, nothing wired by hand.
     FileClock.write(clock, SENT_AT)
     processes.append(start(worker_args(), env, tmp_path / "worker.log"))
-    assert wait_until(lambda: unfinished(pg_engine) == 0, 180), (
-        tmp_path / "worker.log"
-    ).read_text()
+    assert wait_until(lambda: unsent(pg_engine) == 0, 180), (tmp_path / "worker.log").read_text()
 
     with Session(pg_engine) as session:
         sent = session.get(Notification, kept.id)

@@ -1,8 +1,11 @@
 // The dashboard's little script: requeue buttons, and queue figures refreshed in place.
-// The token stays in its HttpOnly cookie; requests are same-origin JSON, which a
-// cross-site form cannot forge.
+// The session id stays in its HttpOnly cookie; a request that changes something carries
+// the page's CSRF token (the <meta name="csrf-token"> the server wrote) in X-CSRF-Token.
 (function () {
   "use strict";
+
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrfToken = csrfMeta ? csrfMeta.content : "";
 
   async function requeue(button) {
     const row = button.closest("tr");
@@ -11,7 +14,7 @@
       const response = await fetch("/api/v1/dead-letters/requeue", {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
         body: JSON.stringify({ source: row.dataset.source, ref: row.dataset.ref }),
       });
       if (!response.ok) throw new Error("HTTP " + response.status);

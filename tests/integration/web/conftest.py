@@ -3,8 +3,10 @@ clock, Twilio's signing, tokens of every role."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import redis
@@ -99,3 +101,33 @@ def twilio_post(
     """POST `form` to `path` signed as Twilio signs it, for the public URL."""
     signature = RequestValidator(token).compute_signature(PUBLIC_URL + path, form)
     return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+
+
+ORIGIN = "http://testserver"  #: the TestClient's own origin, as a browser would send it
+
+
+def login_csrf(client: TestClient) -> str:
+    """The CSRF token of a freshly loaded login form (its cookie is now in the client)."""
+    page = client.get("/login").text
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match, page
+    return match[1]
+
+
+def dashboard_login(client: TestClient, token: str) -> Any:
+    """Log in through the form, as a browser on the dashboard's own page would."""
+    csrf = login_csrf(client)
+    return client.post(
+        "/login",
+        data={"token": token, "csrf": csrf},
+        headers={"Origin": ORIGIN},
+        follow_redirects=False,
+    )
+
+
+def page_csrf(client: TestClient) -> str:
+    """The session's CSRF token, as the dashboard's pages carry it."""
+    page = client.get("/").text
+    match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert match, page
+    return match[1]

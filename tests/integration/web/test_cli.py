@@ -67,3 +67,15 @@ def test_status_prints_the_queues_scheduler_and_alerts(
     assert code == 0, out
     assert "notifications" in out and "NOT TICKING" in out
     assert "ALERT the scheduler last ticked never" in out
+
+
+def test_a_token_made_with_expires_days_carries_its_expiry(
+    liaison_env: dict[str, str], ledger: Engine
+) -> None:
+    code, out = run("token", "create", "--role", "ops", "--expires-days", "30")
+    assert code == 0, out
+    assert "expires" in out
+    with Session(ledger) as s:
+        row = s.scalars(select(ApiToken)).one()
+    assert row.expires_at is not None
+    assert 29 <= (row.expires_at - row.created_at).days <= 30

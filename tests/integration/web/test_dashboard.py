@@ -7,12 +7,12 @@ from sqlalchemy import Engine, update
 
 from shared.db import transaction
 from shared.models import Notification
-from tests.integration.web.conftest import Tokens
+from tests.integration.web.conftest import Tokens, dashboard_login
 from tests.integration.web.ledger import send_digest
 
 
 def login(client: TestClient, token: str) -> None:
-    response = client.post("/login", data={"token": token}, follow_redirects=False)
+    response = dashboard_login(client, token)
     assert response.status_code == 303, response.text
 
 
@@ -22,7 +22,7 @@ def test_the_dashboard_asks_for_a_login_first(client: TestClient) -> None:
 
 
 def test_a_ledger_role_cannot_log_in_to_the_dashboard(client: TestClient, tokens: Tokens) -> None:
-    response = client.post("/login", data={"token": tokens.manager_a}, follow_redirects=False)
+    response = dashboard_login(client, tokens.manager_a)
     assert response.status_code == 401
     assert "liaison_token" not in response.headers.get("set-cookie", "")
 

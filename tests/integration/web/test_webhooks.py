@@ -3,6 +3,8 @@ replies with task numbers in every spelling, opt-out and opt-in."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,13 +14,18 @@ from sqlalchemy.orm import Session
 
 from services.notifier.opt_outs import is_opted_out
 from services.scheduler.due import DueQuery, compute_due
+from services.web.app import create_app
+from services.web.settings import WebSettings
+from shared.db import transaction
 from shared.models import (
     Interaction,
+    Liaison,
     MaterialDelivery,
     Notification,
     NotificationEvent,
     Review,
 )
+from shared.settings import load_settings
 from tests.integration.web.conftest import AUTH_TOKEN, PUBLIC_URL, twilio_post
 from tests.integration.web.ledger import AS_OF, PHONE_LA, PHONE_LB, send_digest
 
@@ -26,9 +33,14 @@ STATUS = "/webhooks/twilio/status"
 INBOUND = "/webhooks/twilio/inbound"
 
 
-def reply(client: TestClient, body: str, sender: str = PHONE_LA) -> Any:
+_sids = itertools.count(1)
+
+
+def reply(client: TestClient, body: str, sender: str = PHONE_LA, sid: str | None = None) -> Any:
+    """A signed inbound SMS; each a message of its own (a new MessageSid) unless `sid`."""
+    sid = sid or f"SMreply{next(_sids):06d}"
     response = twilio_post(
-        client, INBOUND, {"From": sender, "To": "+15005550006", "Body": body, "MessageSid": "SMx"}
+        client, INBOUND, {"From": sender, "To": "+15005550006", "Body": body, "MessageSid": sid}
     )
     assert response.status_code == 200  # type: ignore[attr-defined]
     assert response.headers["content-type"].startswith("application/xml")  # type: ignore[attr-defined]
@@ -217,5 +229,79 @@ def test_opting_out_and_back_in_round_trips(
 def test_a_forged_opt_out_is_refused(client: TestClient, ledger: Engine) -> None:
     form = {"From": PHONE_LA, "Body": "TD"}
     assert client.post(INBOUND, data=form, headers={"X-Twilio-Signature": "x"}).status_code == 403
+    with Session(ledger) as s:
+        assert not is_opted_out(s, PHONE_LA, "sms")
+
+
+def test_a_replayed_opt_out_after_opting_back_in_changes_nothing(
+    client: TestClient, ledger: Engine
+) -> None:
+    first = reply(client, "TD", sid="SMcaptured")
+    reply(client, "START")
+    replayed = reply(client, "TD", sid="SMcaptured")
+    with Session(ledger) as s:
+        assert not is_opted_out(s, PHONE_LA, "sms")
+    assert replayed.text == first.text  # Twilio retrying gets the answer it missed
+
+
+def test_two_liaisons_with_one_phone_get_an_answer_for_the_latest_digest_to_it(
+    client: TestClient, ledger: Engine
+) -> None:
+    with transaction(ledger) as s:
+        s.add(Liaison(liaison_id="LC", name="联络员丙", org="A1", phone=PHONE_LA))
+    send_digest(ledger, "LA")
+    response = reply(client, "1")
+    assert "已记录第1项" in response.text
+    assert response.status_code == 200
+
+
+def test_two_liaisons_with_one_phone_and_no_digest_record_nothing(
+    client: TestClient, ledger: Engine
+) -> None:
+    with transaction(ledger) as s:
+        s.add(Liaison(liaison_id="LC", name="联络员丙", org="A1", phone=PHONE_LA))
+    response = reply(client, "1")
+    assert "暂无可对应的待办清单" in response.text
+
+
+@pytest.fixture
+def client_without_public_url(
+    ledger: Engine, database_url: str, redis_server_url: str, tmp_path: Any
+) -> Iterator[TestClient]:
+    settings = load_settings(
+        {
+            "LIAISON_DATABASE_URL": database_url,
+            "LIAISON_REDIS_URL": redis_server_url,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "LIAISON_HOME": str(tmp_path),
+        }
+    )
+    app = create_app(settings, WebSettings(public_url=""))
+    with TestClient(app, base_url="https://evil.example.org") as c:
+        yield c
+    app.state.ctx.close()
+
+
+@pytest.mark.parametrize("path", [STATUS, INBOUND])
+def test_without_a_public_url_webhooks_are_refused_whatever_host_was_signed(
+    client_without_public_url: TestClient,
+    ledger: Engine,
+    path: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from twilio.request_validator import RequestValidator
+
+    send_digest(ledger, "LA")
+    form = {"MessageSid": "SMLAsent", "MessageStatus": "delivered", "From": PHONE_LA, "Body": "TD"}
+    # Signed for the host the client itself names: exactly what an attacker can do.
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(
+        "https://evil.example.org" + path, form
+    )
+    response = client_without_public_url.post(
+        path, data=form, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 503
+    assert "LIAISON_PUBLIC_URL" in response.text and "LIAISON_PUBLIC_URL" in caplog.text
+    assert notification(ledger, "SMLAsent").status == "sent"
     with Session(ledger) as s:
         assert not is_opted_out(s, PHONE_LA, "sms")

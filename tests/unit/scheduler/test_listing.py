@@ -57,3 +57,30 @@ def test_the_jsonl_listing_reads_back_as_the_contract_fields_in_order() -> None:
         '"window_end": "2026-12-31", "liaison_id": null, "org": "TH-XC-01", '
         '"overdue_days": 3, "done": 0, "required": 1}'
     )
+
+
+_HOSTILE = Task(
+    "=HYPERLINK(\"http://evil.example/\",\"x\")", "quarterly_visit", date(2026, 10, 1),
+    date(2026, 12, 31), "@L01", "-1+cmd|' /C calc'!A0", -3, 0, 1, "张三", 10,
+)  # fmt: skip
+
+
+def test_a_formula_in_an_id_or_organization_comes_out_of_the_csv_listing_as_text() -> None:
+    import csv
+
+    out = io.StringIO()
+    write_listing([_HOSTILE], "csv", out, None)
+    [_header, row] = list(csv.reader(io.StringIO(out.getvalue())))
+    assert row[0] == '\'=HYPERLINK("http://evil.example/","x")'
+    assert row[4] == "'@L01" and row[5] == "'-1+cmd|' /C calc'!A0"
+    assert row[6] == "-3"  # a plain number stays a number
+
+
+def test_a_formula_in_the_xlsx_listing_is_written_as_a_text_cell(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    write_listing([_HOSTILE], "xlsx", None, tmp_path / "due.xlsx")
+    sheet = load_workbook(tmp_path / "due.xlsx")["due"]
+    [cells] = list(sheet.iter_rows(min_row=2))
+    assert cells[0].data_type == "s"
+    assert cells[0].value == _HOSTILE.member_id and cells[5].value == _HOSTILE.org
