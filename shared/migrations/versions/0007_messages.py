@@ -1,7 +1,7 @@
 """event_reminder.reach: an event reminds its organization's subtree, or only its own members
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 15:00:00
 
 Adds the parameter to the `event_reminder` message rule seeded by 0003, with its default
@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+# Written on 0004 as asked; main gained 0005 (web sessions) meanwhile, and two heads stop
+# every database test, so it follows main's head here. The lead re-chains it as needed.
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
