@@ -19,18 +19,25 @@ An operator may override any file by putting one of the same name in `overrides_
 (`LIAISON_TEMPLATES_DIR`); with an overrides directory everything is rendered in Jinja2's
 `SandboxedEnvironment`, so an override cannot reach Python internals.
 
-Data each kind needs (dates may be `date` objects or ISO strings):
+Every template also gets `today`, the send day its dates are worded from (see
+`render_message`), and the filters of `wording.py` (`zh_day`, `en_date`, `plural`, …).
+
+Data each kind needs (dates may be `date` objects or ISO strings; docs/templates.md has
+the full tables):
 
 - `liaison_digest`: `liaison_name`, `as_of`, `tasks`: a list, most urgent first, of
-  `{number, member_name, rule, window_end, overdue_days, done, required}`. The renderer adds
-  `more`: how many tasks the SMS left out to stay within its segment budget (0 in email).
+  `{number, member_name, rule, window_start, window_end, overdue_days, done, required,
+  cadence_days, last_contact}` (the last two None but for rolling rules). The renderer
+  adds `more`: how many tasks the SMS left out to stay within its budget (0 in email).
 - `event_reminder`: `member_name`, `event_title`, `event_type` (one of
-  `shared.ledger.kinds.EVENT_TYPES`), `starts_at_local` (text, shown as given), `location`
-  (or None), `online_url` (or None), `org_name`, `days_before` (3 or 0).
-- `political_birthday`: `member_name`, `years` (full years since joining), `org_name`.
-- `branch_escalation`: `secretary_name`, `org_name`, `as_of`, `unassigned`: list of
-  `{member_id, member_name}`, `overdue`: list of `{member_name, rule, overdue_days,
-  liaison_name}` (liaison_name may be None), `certificates_due`: list of `{member_name, due}`.
+  `shared.ledger.kinds.EVENT_TYPES`), `event_date`, `starts_time` (`19:30`), `location`
+  (or None), `online_url` (or None), `org_name`.
+- `political_birthday`: `member_name`, `years` (full years since joining), `org_name`,
+  `anniversary` (the day greeted).
+- `branch_escalation`: `secretary_name`, `org_name`, `as_of`, `overdue_threshold_days`
+  (optional, 14), `unassigned`: list of `{member_id, member_name}`, `overdue`: list of
+  `{member_name, rule, overdue_days, liaison_name}` (liaison_name may be None),
+  `certificates_due`: list of `{member_name, due}`.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +54,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from services.notifier.segments import SegmentCount, count_segments
+from services.notifier.wording import FILTERS, TESTS, as_date
 from shared.errors import LiaisonError
 from shared.masking import mask_text
 from shared.settings import DEFAULT_LOCALE
@@ -97,10 +105,19 @@ def render_message(
     *,
     overrides_dir: Path | None = None,
     sms_segment_budget: int = DEFAULT_SMS_SEGMENT_BUDGET,
+    today: date | None = None,
 ) -> RenderedMessage:
-    """Render `kind` for `channel` in `locale` (or its fallback) from `data`."""
+    """Render `kind` for `channel` in `locale` (or its fallback) from `data`.
+
+    `today` is the recipient's local date when the message is sent. Relative words
+    (今天, 明天, "tomorrow") are only true relative to that day, and a message may leave
+    days after it was planned, so the templates word dates from it: `today` given here
+    wins, then a `today` in the data (what a send-time refresher puts there), then the
+    day it was planned (`planned_on`); with none, dates are named, never relative.
+    """
     templates = _templates(kind, channel, locale, overrides_dir)
     context = dict(data)
+    context["today"] = _send_day(today, data)
     list_field = _TRIMMED_LISTS.get(kind)
     if templates.subject is None and channel == "wecom":
         # A WeCom text card: first line the title, the rest the description; its template
@@ -127,6 +144,17 @@ def render_message(
         html=_render(templates.html, context),
         segments=None,
     )
+
+
+def _send_day(today: date | None, data: Mapping[str, Any]) -> date | None:
+    """The send day the templates word dates from (see `render_message`)."""
+    for candidate in (today, data.get("today"), data.get("planned_on")):
+        if candidate:
+            try:
+                return as_date(candidate)
+            except ValueError as exc:
+                raise TemplateError(f"unreadable send day {candidate!r}") from exc
+    return None
 
 
 def _fit_sms(
@@ -239,17 +267,9 @@ def _environment(overrides_dir: Path | None) -> jinja2.Environment:
         env = SandboxedEnvironment(
             loader=loader, autoescape=jinja2.select_autoescape(_HTML_EXTENSIONS), **options
         )
-    env.filters["as_date"] = as_date
+    env.filters.update(FILTERS)
+    env.tests.update(TESTS)
     return env
-
-
-def as_date(value: date | str) -> date:
-    """Template filter: a `date`, a `datetime` or an ISO date string, as a `date`."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def locale_candidates(locale: str) -> tuple[str, ...]:

@@ -1,12 +1,22 @@
-"""Political-birthday greetings: on the anniversary of joining the Party (入党纪念日)."""
+"""Political-birthday greetings: on the anniversary of joining the Party (入党纪念日).
+
+A greeting may be planned up to `CATCH_UP_HORIZON` after its day (a scheduler catching
+up) and may leave later still (quiet hours, retries), so it carries the day it celebrates
+(`anniversary`) and the templates say 今天 only when it is sent that day. It goes only to
+a member in scope on the anniversary and on the planning day, and the send-time refresher
+(`greeting_refresher`) checks scope again on the day it leaves.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, and_, extract, or_, select
+from sqlalchemy.orm import Session
 
+from services.notifier import Refresher
 from services.scheduler.context import (
     MEMBER_COLUMNS,
     PlanningContext,
@@ -14,9 +24,10 @@ from services.scheduler.context import (
     in_scope,
     member_recipient,
 )
-from services.scheduler.recipients import Draft, drafts_for
-from services.scheduler.schedules import CATCH_UP_HORIZON, anniversary, send_time
-from shared.models import Member
+from services.scheduler.recipients import Draft, drafts_for, member_in_scope
+from services.scheduler.schedules import CATCH_UP_HORIZON, anniversary, local_date, send_time
+from shared.clock import Clock
+from shared.models import Member, Notification
 
 KIND = "political_birthday"
 POLICY = "political_birthday_greeting"
@@ -59,11 +70,15 @@ def greeting_drafts(
     conn: Connection, ctx: PlanningContext, day: date, orgs: list[str]
 ) -> Iterator[Draft]:
     for part in chunks(orgs):
+        # In scope on the anniversary and today, the planning day (the same day unless
+        # the greeting is caught up late).
+        today = ctx.today(part[0])
         rows = conn.execute(
             select(*MEMBER_COLUMNS)
             .where(
                 Member.home_org.in_(part),
                 in_scope(day),
+                in_scope(today),
                 _joined_on_anniversary(day),  # type: ignore[arg-type]
             )
             .order_by(Member.member_id)
@@ -76,7 +91,32 @@ def greeting_drafts(
                 "member_name": row.name,
                 "years": years,
                 "org_name": ctx.tree.names.get(row.home_org, row.home_org),
+                "anniversary": day.isoformat(),
+                "planned_on": today.isoformat(),
             }
             yield from drafts_for(
                 member_recipient(row, ctx.timezone(row.home_org)), KIND, f"birthday:{day}", data
             )
+
+
+def greeting_refresher(clock: Clock) -> Refresher:
+    """The refresher of greetings: at send time, cancel the greeting of a member no longer
+    in scope; otherwise the data with the send day (`today`) the templates word from."""
+
+    def refresh(session: Session, notification: Notification) -> dict[str, Any] | None:
+        today = local_date(clock.now(), notification.timezone)
+        if not member_in_scope(session, notification.recipient_id, (today,)):
+            return None
+        data = dict(notification.data)
+        if "anniversary" not in data:
+            # A greeting planned before the anniversary was stored names it in its
+            # occasion (`birthday:2026-11-29`); without one the templates claim no day.
+            try:
+                day = date.fromisoformat(notification.occasion.removeprefix("birthday:"))
+                data["anniversary"] = day.isoformat()
+            except ValueError:
+                pass
+        data["today"] = today.isoformat()
+        return data
+
+    return refresh

@@ -13,19 +13,20 @@ time, so a liaison paired across shards still gets every task.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, exists, not_, or_, select
 from sqlalchemy.orm import Session
 
 from services.notifier import Refresher, register_refresher
+from services.scheduler import birthdays, events
 from services.scheduler.context import PlanningContext, chunks, in_scope
 from services.scheduler.due import DueQuery, Task, compute_due
 from services.scheduler.recipients import Draft, Recipient, drafts_for
 from services.scheduler.schedules import local_date, periodic_occasion
 from shared.clock import Clock
-from shared.models import Assignment, Liaison, Member, Notification
+from shared.models import Assignment, Liaison, Member, Notification, Rule
 
 KIND = "liaison_digest"
 ESCALATION = "branch_escalation"
@@ -53,12 +54,47 @@ def due_occasions(ctx: PlanningContext, kind: str) -> dict[str, date]:
     return out
 
 
-def digest_data(liaison_name: str, as_of: date, tasks: list[Task]) -> dict[str, Any]:
-    """The digest's data as docs/templates.md names it (dates as ISO text, for JSON)."""
-    return {
-        "liaison_name": liaison_name,
-        "as_of": as_of.isoformat(),
-        "tasks": [
+#: rules whose window trails the as-of day (strategy `rolling`), when the rules table is
+#: not at hand; `rolling_rules` reads them
+ROLLING_RULES = frozenset({"frequent_mover_contact"})
+
+
+def rolling_rules(conn: Connection | Session) -> frozenset[str]:
+    """The rules of strategy `rolling`: their tasks are worded as a cadence and a last
+    contact, since their window ends on the as-of day and "overdue" misleads there."""
+    return frozenset(conn.execute(select(Rule.name).where(Rule.strategy == "rolling")).scalars())
+
+
+def _cadence(t: Task, rolling: frozenset[str]) -> tuple[int | None, date | None]:
+    """(every how many days, the last contact) of a rolling task, else (None, None).
+
+    The window is the `interval` days ending on the as-of day D, and the rule computes
+    `overdue_days` = D − (last contact + interval), so a positive one gives the last
+    contact exactly; 0 means none in the window, and none known before it.
+    """
+    if t.rule not in rolling or t.window_start is None or t.window_end is None:
+        return None, None
+    interval = (t.window_end - t.window_start).days + 1
+    if t.overdue_days <= 0:
+        return interval, None
+    return interval, t.window_end - timedelta(days=interval + t.overdue_days)
+
+
+def digest_data(
+    liaison_name: str,
+    as_of: date,
+    tasks: list[Task],
+    rolling: frozenset[str] = ROLLING_RULES,
+) -> dict[str, Any]:
+    """The digest's data as docs/templates.md names it (dates as ISO text, for JSON).
+
+    A task of a `rolling` rule also carries `cadence_days` and `last_contact`: the
+    templates say "每14天联系一次，上次8月16日" instead of an overdue count whose window
+    ends today."""
+    lines = []
+    for number, t in enumerate(tasks, start=1):
+        cadence, last = _cadence(t, rolling)
+        lines.append(
             {
                 "number": number,
                 "member_id": t.member_id,
@@ -69,10 +105,11 @@ def digest_data(liaison_name: str, as_of: date, tasks: list[Task]) -> dict[str, 
                 "overdue_days": t.overdue_days,
                 "done": t.done,
                 "required": t.required,
+                "cadence_days": cadence,
+                "last_contact": last.isoformat() if last else None,
             }
-            for number, t in enumerate(tasks, start=1)
-        ],
-    }
+        )
+    return {"liaison_name": liaison_name, "as_of": as_of.isoformat(), "tasks": lines}
 
 
 def _liaisons(
@@ -133,6 +170,7 @@ def digest_and_escalation_drafts(
     `escalation_orgs`, from one pass over the shard's open tasks."""
     as_of = ctx.today()
     with engine.connect() as conn:
+        rolling = rolling_rules(conn)
         liaisons, liaison_orgs = _liaisons(conn, ctx.orgs, ctx)
         unassigned = _unassigned(conn, list(escalation_orgs), as_of) if escalation_orgs else {}
         # An organization above the shard depth usually holds no members or liaisons of
@@ -153,7 +191,7 @@ def digest_and_escalation_drafts(
             return
         recipient = liaisons[current]
         occasion = digest_orgs[liaison_orgs[current]]
-        data = digest_data(recipient.name, as_of, group)
+        data = digest_data(recipient.name, as_of, group, rolling)
         yield from drafts_for(recipient, KIND, f"digest:{occasion.isoformat()}", data)
 
     for task in compute_due(engine, DueQuery(as_of, org=ctx.root), book=ctx.book):
@@ -189,6 +227,7 @@ def digest_and_escalation_drafts(
             "secretary_name": secretary.name,
             "org_name": ctx.tree.names.get(org, org),
             "as_of": as_of.isoformat(),
+            "overdue_threshold_days": ctx.policy(org).escalation_overdue_days,
             "unassigned": findings[0],
             "overdue": sorted(findings[1], key=lambda f: -int(f["overdue_days"])),
             "certificates_due": sorted(findings[2], key=lambda f: str(f["due"])),
@@ -206,11 +245,16 @@ def digest_refresher(clock: Clock) -> Refresher:
         tasks = list(compute_due(engine, DueQuery(today, liaison_id=notification.recipient_id)))
         if not tasks:
             return None
-        return digest_data(str(notification.data.get("liaison_name", "")), today, tasks)
+        name = str(notification.data.get("liaison_name", ""))
+        return digest_data(name, today, tasks, rolling_rules(session))
 
     return refresh
 
 
 def register_refreshers(clock: Clock) -> None:
-    """Register the planner's refreshers with the notifier (a worker calls this at start)."""
+    """Register the planner's refreshers with the notifier (a worker calls this at start):
+    digests re-read their tasks, and member messages (event reminders, greetings) check
+    the member is still in scope and take the send day their wording depends on."""
     register_refresher(KIND, digest_refresher(clock))
+    register_refresher(events.KIND, events.event_refresher(clock))
+    register_refresher(birthdays.KIND, birthdays.greeting_refresher(clock))

@@ -1,6 +1,17 @@
 """Organization-life reminders: each occurrence of an event, to every in-scope member of
 the holding organization (home branch, 流出地) and of those hosted by it (流入地).
 
+Who is reached (`event_reminder.reach`, docs/messages.md): with `subtree`, the default, an
+event held by a town or county committee reminds the members of every organization under
+it, as a branch's own event reminds its own; with `holding_branch`, only the members whose
+home or host organization is the holding one (a town's meeting of its own committee
+members, say). For a branch the two are the same.
+
+A member is reminded only when in scope (rules.md: active, already mobile, not muted) both
+on the day the reminder is planned and on the day of the event; the send-time refresher
+(`event_refresher`) checks again on the day it leaves, and cancels a reminder for an event
+that has already begun.
+
 Recurring events are expanded from their RRULE, read on the organization's wall clock (a
 theme day "on the 10th at 09:00" stays at 09:00 across a daylight-saving change).
 """
@@ -10,17 +21,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy.orm import Session
 
-from services.scheduler.context import PlanningContext, chunks, member_recipient, members_of
-from services.scheduler.recipients import Draft, drafts_for
-from services.scheduler.schedules import reminder_offset_due
-from shared.models import Event
+from services.notifier import Refresher
+from services.scheduler.context import (
+    MEMBER_COLUMNS,
+    PlanningContext,
+    chunks,
+    in_scope,
+    member_recipient,
+)
+from services.scheduler.message_policy import REACH_HOLDING_BRANCH
+from services.scheduler.recipients import Draft, drafts_for, member_in_scope
+from services.scheduler.schedules import local_date, reminder_offset_due
+from shared.clock import Clock
+from shared.models import Event, Member, Notification
 
 log = logging.getLogger(__name__)
 
@@ -131,34 +152,89 @@ def due_reminders(conn: Connection, ctx: PlanningContext) -> list[ReminderUnit]:
     return units
 
 
+def reached_orgs(ctx: PlanningContext, org: str) -> list[str]:
+    """The organizations whose members an event held by `org` reminds (see the docstring)."""
+    if ctx.policy(org).event_reach == REACH_HOLDING_BRANCH:
+        return [org]
+    return ctx.tree.subtree(org)
+
+
+def members_reached(conn: Connection, orgs: list[str], days: tuple[date, ...]) -> list[Any]:
+    """Members whose home or host organization is one of `orgs`, in scope on every day of
+    `days`, each once, in member-id order."""
+    scoped = and_(*(in_scope(day) for day in days))
+    found: dict[str, Any] = {}
+    for part in chunks(orgs):
+        for row in conn.execute(
+            select(*MEMBER_COLUMNS).where(
+                or_(Member.home_org.in_(part), Member.host_org.in_(part)), scoped
+            )
+        ):
+            found.setdefault(row.member_id, row)
+    return [found[k] for k in sorted(found)]
+
+
 def reminder_drafts(conn: Connection, ctx: PlanningContext, unit: ReminderUnit) -> list[Draft]:
     occ = unit.occurrence
     day = occ.local_start.date()
-    seen: set[str] = set()
     drafts: list[Draft] = []
     org_name = ctx.tree.names.get(occ.org, occ.org)
-    # The reminder is named by its offset (d3, d0), but a late one (a scheduler that was
-    # down) must say how far off the event really is, not "in 3 days" on the day before.
     today = ctx.now.astimezone(ZoneInfo(ctx.timezone(occ.org))).date()
+    # `days_before`/`days_left` are kept for override templates written before the
+    # shipped ones worded the day from `event_date` and the send day (`today`).
     days_left = max(0, min(unit.days_before, (day - today).days))
-    for row in members_of(conn, [occ.org], day):
-        member_id = row.member_id  # type: ignore[attr-defined]
-        if member_id in seen:
-            continue
-        seen.add(member_id)
-        tz = ctx.timezone(row.home_org)  # type: ignore[attr-defined]
+    for row in members_reached(conn, reached_orgs(ctx, occ.org), (today, day)):
+        tz = ctx.timezone(row.home_org)
         data = {
-            "member_name": row.name,  # type: ignore[attr-defined]
+            "member_name": row.name,
             "event_id": occ.event_id,
             "event_title": occ.title or "",
             "event_type": occ.type,
             "starts_at_local": occ.local_start.strftime("%Y-%m-%d %H:%M"),
+            "event_date": day.isoformat(),
+            "starts_time": occ.local_start.strftime("%H:%M"),
+            "starts_at": occ.starts_at.isoformat(),
             "location": occ.location,
             "online_url": occ.online_url,
             "org_name": org_name,
             "days_before": unit.days_before,
             "days_left": days_left,
+            "planned_on": today.isoformat(),
         }
         occasion = f"{occ.event_id}@{unit.occasion}"
         drafts.extend(drafts_for(member_recipient(row, tz), KIND, occasion, data))
     return drafts
+
+
+def event_refresher(clock: Clock) -> Refresher:
+    """The refresher of event reminders: at send time, cancel the reminder of a member out
+    of scope today or on the event day, or of an event that has begun; otherwise the data
+    with the send day (`today`) the templates word the date from."""
+
+    def refresh(session: Session, notification: Notification) -> dict[str, Any] | None:
+        now = clock.now()
+        data = dict(notification.data)
+        _complete_from_occasion(data, notification.occasion)
+        starts_at = data.get("starts_at")
+        if starts_at and now >= datetime.fromisoformat(str(starts_at)):
+            return None
+        today = local_date(now, notification.timezone)
+        event_day = date.fromisoformat(str(data["event_date"]))
+        if not member_in_scope(session, notification.recipient_id, (today, event_day)):
+            return None
+        data["today"] = today.isoformat()
+        return data
+
+    return refresh
+
+
+def _complete_from_occasion(data: dict[str, Any], occasion: str) -> None:
+    """Fill `event_date` and `starts_time` of a reminder planned before they were stored,
+    from its occasion (`E-1@2026-12-05T19:30/d3`) or its `starts_at_local`."""
+    if "event_date" in data and "starts_time" in data:
+        return
+    local = str(data.get("starts_at_local", ""))
+    if len(local) < 16 or local[4] != "-":
+        local = occasion.partition("@")[2].partition("/")[0].replace("T", " ")
+    data.setdefault("event_date", local[:10])
+    data.setdefault("starts_time", local[11:16])

@@ -22,6 +22,11 @@ from services.scheduler.policy import PolicyBook
 log = logging.getLogger(__name__)
 
 MESSAGE_STRATEGY = "message"
+#: `event_reminder.reach`: an event reminds the members of the holding organization's
+#: whole subtree (the default), or only those whose home or host it is (docs/messages.md)
+REACH_SUBTREE = "subtree"
+REACH_HOLDING_BRANCH = "holding_branch"
+REACHES = (REACH_SUBTREE, REACH_HOLDING_BRANCH)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 #: the message rules and their defaults, as migration 0003 seeds them
@@ -45,7 +50,12 @@ MESSAGE_RULES: list[dict[str, Any]] = [
         "strategy": MESSAGE_STRATEGY,
         "enabled": True,
         "priority": 1010,
-        "params": {"lead_days": 3, "same_day": True, "local_time": "08:00"},
+        "params": {
+            "lead_days": 3,
+            "same_day": True,
+            "local_time": "08:00",
+            "reach": REACH_SUBTREE,
+        },
         "description": "organization-life reminders: lead_days before and the morning of",
         "seed": "001/003/004",
     },
@@ -109,6 +119,7 @@ class MessagePolicy:
     events_enabled: bool
     event_days_before: tuple[int, ...]  #: descending, e.g. (3, 0)
     event_local_time: time
+    event_reach: str  #: REACH_SUBTREE or REACH_HOLDING_BRANCH
     birthday_enabled: bool
     birthday_local_time: time
     quiet_start: time
@@ -164,6 +175,13 @@ class _Reader:
         )
 
 
+def parse_reach(value: Any) -> str:
+    """`"subtree"` or `"holding_branch"`; raises ValueError for anything else."""
+    if value not in REACHES:
+        raise ValueError(f"expected one of {', '.join(REACHES)}, got {value!r}")
+    return str(value)
+
+
 def _whole(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"expected a whole number ≥ 0, got {value!r}")
@@ -187,6 +205,7 @@ def message_policy(book: PolicyBook, org: str) -> MessagePolicy:
         events_enabled=bool(r.get("event_reminder", "enabled")),
         event_days_before=tuple(sorted(offsets, reverse=True)),
         event_local_time=r.get("event_reminder", "local_time", parse_local_time),
+        event_reach=r.get("event_reminder", "reach", parse_reach),
         birthday_enabled=bool(r.get("political_birthday_greeting", "enabled")),
         birthday_local_time=r.get("political_birthday_greeting", "local_time", parse_local_time),
         quiet_start=r.get("quiet_hours", "start", parse_local_time),

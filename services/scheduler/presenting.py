@@ -1,14 +1,22 @@
-"""Plain-text views of what a run planned, for `liaison run` and `liaison demo`."""
+"""Plain-text views of what a run planned, for `liaison run` and `liaison demo`.
+
+`liaison run --dry-run` shows each message as the worker would render it: with the
+operator's template overrides (`LIAISON_TEMPLATES_DIR`) and the worker's SMS segment
+budget, worded for the day it was planned (a message that leaves later is worded for
+the day it leaves).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 
 from services.notifier import render_message
 from services.scheduler.planner import PlanReport
 from services.scheduler.recipients import Draft
 from shared.masking import mask_address, mask_text
+from shared.settings import Settings, load_settings
 
 KINDS = ("liaison_digest", "event_reminder", "political_birthday", "branch_escalation")
 
@@ -41,10 +49,21 @@ def report_text(report: PlanReport, *, dry_run: bool) -> str:
     return "\n".join(lines)
 
 
-def rendered_drafts(drafts: Iterable[Draft]) -> Iterable[str]:
-    """Each draft as the recipient would read it, the address masked."""
+def rendered_drafts(
+    drafts: Iterable[Draft],
+    *,
+    settings: Settings | None = None,
+) -> Iterable[str]:
+    """Each draft as the recipient would read it, the address masked.
+
+    Rendered as the worker renders it (`services.notifier.build_runtime`): the overrides
+    directory comes from `settings` (read now when not given), so a dry run previews the
+    organization's own templates, not the shipped ones."""
+    settings = settings or load_settings()
+    overrides_dir = Path(settings.templates_dir) if settings.templates_dir else None
     for d in drafts:
-        message = render_message(d.kind, d.channel, d.locale, d.data)
+        # The worker's runtime renders with the default segment budget too.
+        message = render_message(d.kind, d.channel, d.locale, d.data, overrides_dir=overrides_dir)
         head = (
             f"--- {d.kind} {d.channel} to {d.recipient_type} {d.recipient_id}"
             f" {mask_address(d.address, d.channel)} ({d.locale}) [{d.occasion}]"

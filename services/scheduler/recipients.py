@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
 
 from services.notifier import NewNotification
 from shared.settings import DEFAULT_LOCALE
@@ -66,3 +70,20 @@ def secretary_channels(phone: str | None, email: str | None) -> str:
     if phone and email:
         return "sms+email"
     return "email" if email else "sms"
+
+
+def member_in_scope(session: Session, member_id: str, days: tuple[date, ...]) -> bool:
+    """Whether the member is in scope (rules.md: active, already mobile, not muted) on
+    every day of `days`: what a member message's send-time refresher asks before sending.
+
+    Read in the caller's session, the delivery transaction, rather than on a connection
+    of its own (SQLite has one writer, and the claim that follows is in that session)."""
+    from services.scheduler.context import in_scope
+    from shared.models import Member
+
+    found = session.execute(
+        select(Member.member_id).where(
+            Member.member_id == member_id, and_(*(in_scope(day) for day in days))
+        )
+    ).first()
+    return found is not None

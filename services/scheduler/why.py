@@ -1,9 +1,14 @@
-"""`liaison why`: rule by rule, why a member is or is not due on the as-of day."""
+"""`liaison why`: rule by rule, why a member is or is not due on the as-of day.
+
+A rolling rule (a frequent mover's contact every 14 days) has a window that ends on the
+as-of day, so "N days overdue" next to it misleads; it is explained as the digest words it:
+the cadence, the last contact and how long ago, and the window that holds none.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -21,6 +26,7 @@ class RuleExplanation:
     rule: str
     assessments: tuple[Assessment, ...]
     policy: tuple[PolicyValue, ...]  #: the effective parameters and where each comes from
+    strategy: str = ""  #: how the rule's window is computed (`rolling`, `calendar`, …)
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class Explainer:
                 rule.name,
                 tuple(assess(rule, facts, self.ctx)),
                 tuple(v for v in values if v.rule == rule.name),
+                rule.strategy,
             )
             for rule in self.book.task_rules(facts.home_org)
         )
@@ -95,16 +102,19 @@ def render_explanation(exp: Explanation) -> str:
     for r in exp.rules:
         lines.append("")
         for a in r.assessments:
+            rolling = r.strategy == "rolling" and a.window_start and a.window_end
             if not exp.in_scope:
                 verdict = "not due (member out of scope)"
+            elif a.listed and rolling:
+                verdict = "DUE: " + _rolling_status(a)
             elif a.listed:
-                verdict = "DUE" + (f", {a.overdue_days} day(s) overdue" if a.overdue_days else "")
+                verdict = "DUE" + (f", {_days(a.overdue_days)} overdue" if a.overdue_days else "")
             elif a.applies:
                 verdict = "satisfied"
             else:
                 verdict = "does not apply"
             window = ""
-            if a.window_start or a.window_end:
+            if (a.window_start or a.window_end) and not (a.listed and rolling):
                 start = a.window_start.isoformat() if a.window_start else "…"
                 end = a.window_end.isoformat() if a.window_end else "…"
                 window = f" window {start}..{end}, {a.done}/{a.required}"
@@ -116,6 +126,27 @@ def render_explanation(exp: Explanation) -> str:
         params = ", ".join(f"{v.param}={_fmt(v.value)} ({v.source})" for v in r.policy)
         lines.append(f"  policy: {params}")
     return "\n".join(lines)
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+def _rolling_status(a: Assessment) -> str:
+    """`every 14 days; last contact 2026-08-16, 108 days ago; none in 2026-11-19..2026-12-02`.
+
+    The rule computes overdue = D − (last contact + interval), so a positive one gives the
+    last contact exactly; 0 means none known (or exactly one interval ago, which the
+    window's "none in" already says)."""
+    assert a.window_start is not None and a.window_end is not None
+    interval = (a.window_end - a.window_start).days + 1
+    parts = [f"every {_days(interval)}"]
+    if a.overdue_days > 0:
+        last = a.window_end - timedelta(days=interval + a.overdue_days)
+        ago = (a.window_end - last).days
+        parts.append(f"last contact {last.isoformat()}, {_days(ago)} ago")
+    parts.append(f"none in {a.window_start.isoformat()}..{a.window_end.isoformat()}")
+    return "; ".join(parts)
 
 
 def _fmt(value: object) -> str:

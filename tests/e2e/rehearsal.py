@@ -18,6 +18,7 @@ from pathlib import Path
 import redis
 from sqlalchemy import Engine, and_, exists, not_, or_, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from shared.clock import FileClock
 from shared.models import Liaison, Member, Mute, Notification
@@ -162,19 +163,23 @@ def reachable_liaisons(engine: Engine) -> set[str]:
     }
 
 
-def members_reminded(engine: Engine, org: str, day: date) -> set[str]:
-    """In-scope, reachable members whose home or host organization is `org` on `day`."""
-    muted = exists().where(
-        Mute.member_id == Member.member_id,
-        Mute.from_date <= day,
-        or_(Mute.to_date.is_(None), Mute.to_date >= day),
-    )
+def members_reminded(engine: Engine, org: str, day: date, *also: date) -> set[str]:
+    """Reachable members whose home or host organization is `org`, in scope on `day` and
+    on each of `also` (a reminder planned before the event day needs both)."""
+
+    def in_scope(on: date) -> ColumnElement[bool]:
+        muted = exists().where(
+            Mute.member_id == Member.member_id,
+            Mute.from_date <= on,
+            or_(Mute.to_date.is_(None), Mute.to_date >= on),
+        )
+        return and_(Member.status == "active", Member.mobile_since <= on, not_(muted))
+
     with Session(engine) as session:
         rows = session.execute(
             select(Member.member_id, Member.phone, Member.email, Member.channels).where(
                 or_(Member.home_org == org, Member.host_org == org),
-                and_(Member.status == "active", Member.mobile_since <= day),
-                not_(muted),
+                *(in_scope(on) for on in (day, *also)),
             )
         ).all()
     return {

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from services.scheduler.message_policy import (
     MESSAGE_RULES,
@@ -125,10 +127,19 @@ def test_weekday_names_and_local_times_parse_and_typos_are_refused() -> None:
         raise AssertionError(f"{bad!r} was accepted")
 
 
-def test_the_migration_seeds_exactly_the_message_rules_the_planner_defaults_to() -> None:
-    path = Path("shared/migrations/versions/0003_planning.py")
-    spec = importlib.util.spec_from_file_location("m0003", path)
+def _migration(name: str) -> Any:
+    path = Path(f"shared/migrations/versions/{name}.py")
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.MESSAGE_RULES == MESSAGE_RULES
+    return module
+
+
+def test_the_migrations_seed_exactly_the_message_rules_the_planner_defaults_to() -> None:
+    seeded = copy.deepcopy(_migration("0003_planning").MESSAGE_RULES)
+    added = _migration("0007_messages")
+    for rule in seeded:
+        if rule["name"] == added.RULE:
+            rule["params"].setdefault(added.PARAM, added.DEFAULT)
+    assert seeded == MESSAGE_RULES
