@@ -19,7 +19,8 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from services.notifier.rendering import TemplateError, _environment, as_date
+from services.notifier.rendering import TemplateError, _environment
+from services.notifier.wording import as_date
 from shared.masking import mask_text
 
 VARIABLE_LIMIT = 35  #: characters; Alibaba Cloud's limit for a notification template variable

@@ -49,7 +49,10 @@ def test_a_worker_delivers_on_the_embedded_redis(
     make_notification: NotificationFactory,
 ) -> None:
     settings = load_settings({"LIAISON_HOME": str(home), "LIAISON_MAX_RETRIES": "1"})
-    wiring = bootstrap(settings, clock=runtime.clock, engine=engine, runtime=runtime)
+    # The notification is made by hand, with no ledger behind it: no refreshers.
+    wiring = bootstrap(
+        settings, clock=runtime.clock, engine=engine, runtime=runtime, refreshers=False
+    )
     broker = wiring.broker
     worker = wiring.worker(threads=2)
     worker.start()
