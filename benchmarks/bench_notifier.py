@@ -28,7 +28,7 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import text
 
-from services.notifier.actors import declare_actors
+from services.bootstrap import bootstrap
 from services.notifier.broker import NOTIFICATIONS_QUEUE, build_broker
 from services.notifier.enqueuing import enqueue, push_messages
 from services.notifier.outbox import create_notification
@@ -113,7 +113,13 @@ def main() -> None:
     client = redis.Redis.from_url(REDIS)
     client.flushdb()
     engine = fresh_database()
-    settings = load_settings({"LIAISON_MIN_BACKOFF_MS": "100", "LIAISON_MAX_BACKOFF_MS": "1000"})
+    settings = load_settings(
+        {
+            "LIAISON_MIN_BACKOFF_MS": "100",
+            "LIAISON_MAX_BACKOFF_MS": "1000",
+            "LIAISON_MAX_RETRIES": "3",
+        }
+    )
     broker = build_broker(REDIS, settings, namespace=args.namespace)
 
     twilio = TwilioTestServer().start()
@@ -122,7 +128,10 @@ def main() -> None:
         base_url=twilio.base_url, timeout_s=5.0,
     )  # fmt: skip
     runtime = Runtime(engine=engine, senders={"sms": sender}, render=render_message)
-    declare_actors(broker, lambda: runtime, max_retries=3)
+    # Wired by the one bootstrap, on the benchmark's broker and loopback sender; the
+    # notifications are synthetic (no ledger behind them), so no refreshers.
+    wiring = bootstrap(settings, engine=engine, runtime=runtime, broker=broker, refreshers=False)
+    assert wiring.actors.notifier.send_notification.actor_name == "send_notification"
 
     @dramatiq.actor(broker=broker, queue_name=NOOP_QUEUE, actor_name="noop")
     def noop(i: int) -> None:

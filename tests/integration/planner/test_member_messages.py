@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
-from services.notifier.refreshers import refresher_for, registered_kinds, unregister_refresher
+from services.bootstrap import bootstrap
+from services.notifier.refreshers import refresher_for
 from services.scheduler.birthdays import greeting_refresher
-from services.scheduler.digest import register_refreshers
 from services.scheduler.events import event_refresher
 from services.scheduler.planner import plan
 from services.scheduler.policy import set_override
@@ -25,6 +25,7 @@ from services.scheduler.presenting import rendered_drafts
 from shared.clock import FixedClock
 from shared.db import transaction
 from shared.models import Event, Interaction, Member, Move, Mute, Notification, Organization
+from shared.settings import load_settings
 from tests.integration.planner.ledger import seed_message_rules
 
 EVENT_DAY = date(2026, 12, 5)
@@ -193,15 +194,18 @@ def test_the_worker_cancels_a_reminder_for_an_event_that_has_begun(county: Engin
         assert refresh(session, reminder) is None
 
 
-def test_the_one_registration_call_registers_the_member_message_refreshers_too() -> None:
-    before = registered_kinds()
-    register_refreshers(FixedClock(at(PLANNING_DAY, 10)))
+def test_the_bootstrap_registers_the_member_message_refreshers_with_the_digest_s() -> None:
+    # A Redis URL that is never dialled: declaring actors connects to nothing.
+    settings = load_settings({"LIAISON_REDIS_URL": "redis://127.0.0.1:9/0"})
+    wiring = bootstrap(settings, clock=FixedClock(at(PLANNING_DAY, 10)))
+    _ = wiring.actors
     try:
         for kind in ("liaison_digest", "event_reminder", "political_birthday"):
             assert refresher_for(kind) is not None, kind
     finally:
-        for kind in registered_kinds() - before:
-            unregister_refresher(kind)
+        wiring.close()
+    for kind in ("liaison_digest", "event_reminder", "political_birthday"):
+        assert refresher_for(kind) is None, kind
 
 
 def test_a_dry_run_renders_the_organizations_template_overrides(
