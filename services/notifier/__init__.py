@@ -26,6 +26,7 @@ from services.notifier.refreshers import Refresher, register_refresher
 from services.notifier.rendering import render_message
 from services.notifier.runtime import DEFAULT_STALE_SENDING_S, Runtime
 from services.notifier.senders.base import OutgoingMessage, Sender
+from services.notifier.senders.wecom_robot import every_mailer, ops_robot_mailer
 from services.notifier.sweeps import OutboxSweeper
 
 __all__ = [
@@ -50,7 +51,9 @@ __all__ = [
     "create_notifications",
     "declare_actors",
     "enqueue",
+    "every_mailer",
     "in_quiet_hours",
+    "ops_robot_mailer",
     "parse_quiet_hours",
     "record_opt_out",
     "register_refresher",

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp
 
 from services.bootstrap import bootstrap
+from services.notifier import every_mailer, ops_robot_mailer
 from services.web import aliyun_receipts, api, dashboard, health, webhooks
 from services.web.alert_loop import AlertLoop
 from services.web.context import WebContext
@@ -64,7 +65,9 @@ def create_app(
                 "TWILIO_AUTH_TOKEN is set but LIAISON_PUBLIC_URL is not: the Twilio webhooks "
                 "answer 503 until it names the URL Twilio calls"
             )
-        loop = AlertLoop(ctx, ops_mailer(settings)) if run_alerts else None
+        # Alerts go to the ops mail and to the WeCom group robot, whichever are configured.
+        mailer = every_mailer(ops_mailer(settings), ops_robot_mailer(settings))
+        loop = AlertLoop(ctx, mailer) if run_alerts else None
         if loop is not None:
             loop.start()
         try:

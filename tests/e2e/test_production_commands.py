@@ -22,6 +22,7 @@ import redis
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from services.notifier.testing.wecom_server import WeComTestServer
 from services.scheduler.due import DueQuery, compute_due
 from services.scheduler.shards import PENDING_RUN_KEY
 from shared.clock import FileClock
@@ -31,6 +32,7 @@ from shared.status_keys import LAST_TICK_KEY, LEASE_KEY, PLANNING_TIMEOUTS_KEY
 from tests.conftest import POSTGRES_URL
 from tests.drills.processes import (
     LIAISON,
+    free_port,
     liaison_env,
     own_database,
     run_liaison,
@@ -262,3 +264,33 @@ def test_a_scheduler_waiting_for_shards_stops_on_sigterm_and_leaves_its_lease_to
         lambda: "waiting again" in (tmp_path / "standby.log").read_text(), 3 * tick_s, 0.2
     )
     assert int(client.llen(jobs)) == shards
+
+
+def test_liaison_serve_sends_its_alerts_to_the_ops_wecom_robot(
+    pg_engine: Engine,
+    env: dict[str, str],
+    redis_server_url: str,
+    processes: list[subprocess.Popen[bytes]],
+    tmp_path: Path,
+) -> None:
+    # No scheduler has ever ticked and no incident is known: the "scheduler" alert is a
+    # new incident at the first check.
+    redis.Redis.from_url(redis_server_url).flushdb()
+    with WeComTestServer() as wecom:
+        env = {
+            **env,
+            "LIAISON_OPS_WECOM_WEBHOOK": wecom.robot_url,
+            "LIAISON_ALERT_CHECK_S": "1",
+        }
+        processes.append(
+            start(
+                [LIAISON, "serve", "--host", "127.0.0.1", "--port", str(free_port())],
+                env,
+                tmp_path / "serve.log",
+            )
+        )
+        assert wait_until(lambda: bool(wecom.robot_posts()), 60, 0.2), (
+            tmp_path / "serve.log"
+        ).read_text()
+        posted = json.dumps(wecom.robot_posts()[0].body, ensure_ascii=False)
+    assert "scheduler" in posted
