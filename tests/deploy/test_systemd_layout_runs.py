@@ -86,6 +86,9 @@ def environment_file(
         LIAISON_SMTP_PASSWORD="",
         LIAISON_SMTP_SECURITY="none",
         LIAISON_OPS_EMAIL="",
+        # Nothing leaves this machine: no WeCom robot, SMS through the loopback Twilio.
+        LIAISON_OPS_WECOM_WEBHOOK="",
+        LIAISON_SMS_PROVIDER="twilio",
         LIAISON_PUBLIC_URL="",
         LIAISON_COOKIE_SECURE="false",
         # A quick run: pacing is the production default's business, not this test's.
