@@ -1,7 +1,9 @@
 """Planting a run's worth of notifications, one distinct address each, and enqueuing them.
 
 One address per notification lets the loopback servers count provider requests per
-notification, which is how the drills count duplicates.
+notification, which is how the drills count duplicates. They are branch escalations, the
+one kind the workers send as planned: a digest, a reminder or a greeting is re-read from
+the ledger at send time (its refresher), and these rows have no ledger behind them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from services.notifier.outbox import create_notification
 from shared.db import transaction
 from shared.settings import load_settings
 from tests.drills.processes import daytime_zone
+
+KIND = "branch_escalation"  #: a kind without a refresher (see above)
 
 
 def phone(i: int) -> str:
@@ -35,14 +39,22 @@ def plant(engine: Engine, count: int, *, channel: str = "sms", start: int = 0) -
             ids.append(
                 create_notification(
                     session,
-                    kind="political_birthday",
+                    kind=KIND,
                     channel=channel,
-                    recipient_type="member",
-                    recipient_id=f"M{i:07d}",
+                    recipient_type="secretary",
+                    recipient_id=f"S{i:07d}",
                     address=phone(i) if channel == "sms" else email(i),
                     locale="en",
                     timezone=zone,
-                    data={"member_name": f"Member {i}", "years": 10, "org_name": "Hongqi Branch"},
+                    data={
+                        "secretary_name": f"Secretary {i}",
+                        "org_name": "Hongqi Branch",
+                        "as_of": now.date().isoformat(),
+                        "overdue_threshold_days": 14,
+                        "unassigned": [{"member_id": "M0000001", "member_name": "Wang Fang"}],
+                        "overdue": [],
+                        "certificates_due": [],
+                    },
                     occasion=f"drill:{now:%Y-%m-%d}",
                     now=now,
                 ).id

@@ -29,7 +29,7 @@ from services.notifier.testing.aliyun_server import (
 )
 from tests.drills.conftest import DrillWorld
 from tests.drills.outcomes import count, statuses
-from tests.drills.planting import enqueue_all, plant
+from tests.drills.planting import KIND, enqueue_all, plant
 from tests.drills.processes import start, stop, wait_until, worker_command
 from tests.drills.provider_faults import (
     attempt_outcomes,
@@ -50,7 +50,7 @@ SEED = 17
 MAX_RETRIES = 30
 RATE_PER_S = 50  #: 1,000 sends and their retries take about 30 s: longer than the outage
 RESOLVE_S = 100
-TEMPLATE = "SMS_DRILL_BIRTHDAY"
+TEMPLATE = "SMS_DRILL_ESCALATION"
 
 
 def test_aliyun_throttling_and_system_errors_for_a_while_lose_and_repeat_nothing(
@@ -58,7 +58,9 @@ def test_aliyun_throttling_and_system_errors_for_a_while_lose_and_repeat_nothing
 ) -> None:
     assert least_retry_budget_s(MAX_RETRIES) > OUTAGE_S
     began = time.monotonic()
-    with AliyunSmsTestServer(templates={TEMPLATE: ("name", "years", "org")}) as aliyun:
+    with AliyunSmsTestServer(
+        templates={TEMPLATE: ("name", "org", "unassigned", "overdue", "certificates")}
+    ) as aliyun:
         aliyun.delay_s = 0.002
         aliyun.fail_randomly(
             rate_throttled=RATE_THROTTLED,
@@ -74,7 +76,7 @@ def test_aliyun_throttling_and_system_errors_for_a_while_lose_and_repeat_nothing
             ALIBABA_CLOUD_ACCESS_KEY_SECRET=TEST_ACCESS_KEY_SECRET,
             LIAISON_ALIYUN_ENDPOINT=f"http://{aliyun.endpoint}",
             LIAISON_ALIYUN_SIGN_NAME="流动党员联络",
-            LIAISON_ALIYUN_TEMPLATE_CODES=f"political_birthday={TEMPLATE}",
+            LIAISON_ALIYUN_TEMPLATE_CODES=f"{KIND}={TEMPLATE}",
             LIAISON_ALIYUN_TIMEOUT_S="5",
             LIAISON_MIN_BACKOFF_MS="200",
             LIAISON_MAX_BACKOFF_MS="2000",
