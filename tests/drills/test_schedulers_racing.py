@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 import signal
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
+from shared.clock import FileClock
 from shared.ledger.importer import import_files
 from shared.ledger.synthetic import generate_ledger
 from tests.drills.conftest import DrillWorld, ReferenceDatabase
@@ -111,9 +112,12 @@ def test_two_schedulers_racing_with_one_killed_mid_tick_plan_each_notification_o
     assert len(expected) > 1_000
 
     logs = world.home.parent
-    # The planner's notifications carry real time zones and the workers the real clock:
-    # quiet hours, not under test here, would hold them at night.
-    worker_env = world.env(LIAISON_QUIET_HOURS="off")
+    # The workers live at the schedulers' starting instant (a rehearsal clock): on the
+    # real clock, days later, the send-time refreshers would rightly cancel reminders of
+    # events already held and greetings long past, and quiet hours would hold the rest.
+    clock = logs / "clock"
+    FileClock.write(clock, datetime.fromisoformat(f"{AT}+08:00"))
+    worker_env = world.env(LIAISON_CLOCK_FILE=str(clock))
     workers = [
         start(worker_command(THREADS), worker_env, logs / f"worker-{i}.log") for i in range(WORKERS)
     ]
