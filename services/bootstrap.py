@@ -35,8 +35,9 @@ from services.notifier import (
     build_runtime,
     declare_actors,
     parse_quiet_hours,
+    registered_kinds,
+    unregister_refresher,
 )
-from services.notifier.refreshers import registered_kinds, unregister_refresher
 from services.scheduler.digest import register_refreshers
 from services.scheduler.lease import RedisLease
 from services.scheduler.planner import ShardRunner

@@ -22,7 +22,12 @@ from services.notifier.outbox import (
     create_notifications,
 )
 from services.notifier.quiet_hours import in_quiet_hours, parse_quiet_hours, release_time
-from services.notifier.refreshers import Refresher, register_refresher
+from services.notifier.refreshers import (
+    Refresher,
+    register_refresher,
+    registered_kinds,
+    unregister_refresher,
+)
 from services.notifier.rendering import render_message
 from services.notifier.runtime import DEFAULT_STALE_SENDING_S, Runtime
 from services.notifier.senders.base import OutgoingMessage, Sender
@@ -57,7 +62,9 @@ __all__ = [
     "parse_quiet_hours",
     "record_opt_out",
     "register_refresher",
+    "registered_kinds",
     "release_time",
     "remove_opt_out",
     "render_message",
+    "unregister_refresher",
 ]
