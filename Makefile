@@ -21,6 +21,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy shared services
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --ignore=tests/drills $(PYTEST_ARGS)
 	$(BIN)/pytest tests/drills $(PYTEST_ARGS)
 
@@ -28,6 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared services
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

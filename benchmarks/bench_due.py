@@ -55,8 +55,8 @@ def _bare_scan(url: str, queue: multiprocessing.Queue[dict[str, Any]]) -> None:
 
 
 def _due(url: str, as_of: str, queue: multiprocessing.Queue[dict[str, Any]]) -> None:
-    from services.scheduler.due import DueQuery, compute_due
-    from services.scheduler.listing import write_listing
+    from services.scheduler.tasks.due import DueQuery, compute_due
+    from services.scheduler.tasks.listing import write_listing
     from shared.db import make_engine
 
     engine = make_engine(url)
@@ -107,7 +107,7 @@ def main() -> None:
     with make_engine(args.database_url).connect() as conn:
         members = conn.scalar(select(func.count()).select_from(Member))
         interactions = conn.scalar(select(func.count()).select_from(Interaction))
-    import services.scheduler.due as measured
+    import services.scheduler.tasks.due as measured
 
     print(f"ledger: {members:,} members, {interactions:,} interactions; as of {args.as_of}")
     print(f"code: {Path(measured.__file__).resolve().parents[2]}")

@@ -36,7 +36,7 @@ HEARTBEATS_KEY = "liaison:__heartbeats__"  #: dramatiq: one member per live work
 
 
 def _prepare(url: str, members: int, ledger_dir: Path) -> dict[str, Any]:
-    from services.scheduler.message_policy import MESSAGE_RULES
+    from services.scheduler.planning.message_policy import MESSAGE_RULES
     from shared.db import make_engine, upgrade
     from shared.ledger.importer import import_files
     from shared.ledger.synthetic import generate_ledger
@@ -81,9 +81,9 @@ def _measure(url: str, redis_url: str, workers: int, depth: int) -> dict[str, An
     from sqlalchemy.orm import Session
 
     from services.bootstrap import bootstrap
-    from services.scheduler.policy import OrgTree
-    from services.scheduler.reconcile import reconcile
-    from services.scheduler.shards import shards_at
+    from services.scheduler.planning.reconcile import reconcile
+    from services.scheduler.planning.shards import shards_at
+    from services.scheduler.tasks.policy import OrgTree
     from shared.db import make_engine
     from shared.settings import load_settings
 

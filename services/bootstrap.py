@@ -38,11 +38,15 @@ from services.notifier import (
     registered_kinds,
     unregister_refresher,
 )
-from services.scheduler.digest import register_refreshers
 from services.scheduler.lease import RedisLease
-from services.scheduler.planner import ShardRunner
+from services.scheduler.planning.digest import register_refreshers
+from services.scheduler.planning.planner import ShardRunner
+from services.scheduler.planning.shards import (
+    PLANNING_QUEUE,
+    declare_planner_actor,
+    dramatiq_runner,
+)
 from services.scheduler.service import SchedulerService
-from services.scheduler.shards import PLANNING_QUEUE, declare_planner_actor, dramatiq_runner
 from shared.clock import Clock, FileClock, SystemClock
 from shared.db import ensure_schema
 from shared.redis_server import redis_url

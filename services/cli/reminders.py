@@ -83,8 +83,8 @@ def run_command(
 ) -> None:
     """Plan every reminder due now (one reconcile) and print what was planned."""
     from services.bootstrap import bootstrap
-    from services.scheduler.presenting import rendered_drafts, report_text
-    from services.scheduler.reconcile import reconcile
+    from services.scheduler.planning.presenting import rendered_drafts, report_text
+    from services.scheduler.planning.reconcile import reconcile
 
     wiring = bootstrap(load_settings())
     now = parse_instant(as_of)

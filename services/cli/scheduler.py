@@ -56,8 +56,8 @@ def due(
     out: Annotated[Path | None, typer.Option(help="Write to this file (needed for xlsx).")] = None,
 ) -> None:
     """List every open task, ordered by liaison, then urgency."""
-    from services.scheduler.due import DueQuery, compute_due
-    from services.scheduler.listing import FORMATS, write_listing
+    from services.scheduler.tasks.due import DueQuery, compute_due
+    from services.scheduler.tasks.listing import FORMATS, write_listing
 
     if fmt not in FORMATS:
         raise typer.BadParameter(
@@ -85,7 +85,7 @@ def why(
     as_of: AsOf = None,
 ) -> None:
     """Explain, rule by rule, why a member is or is not due."""
-    from services.scheduler.why import explain_member, render_explanation
+    from services.scheduler.tasks.why import explain_member, render_explanation
 
     engine = ensure_schema(load_settings())
     typer.echo(render_explanation(explain_member(engine, member, as_of_date(as_of))))
@@ -98,7 +98,7 @@ def policy_show(org: Annotated[str, typer.Option(help="The organization's code."
 
     from sqlalchemy.orm import Session
 
-    from services.scheduler.policy import OrgTree, PolicyBook
+    from services.scheduler.tasks.policy import OrgTree, PolicyBook
 
     engine = ensure_schema(load_settings())
     with Session(engine) as session:
@@ -117,7 +117,7 @@ def policy_set(
     org: Annotated[str, typer.Option(help="The organization's code.")],
 ) -> None:
     """Override rule parameters for an organization and its whole subtree."""
-    from services.scheduler.policy import parse_assignment, set_override
+    from services.scheduler.tasks.policy import parse_assignment, set_override
 
     engine = ensure_schema(load_settings())
     parsed = [parse_assignment(a) for a in assignments]
@@ -138,7 +138,7 @@ def report(
     max_load: Annotated[int, typer.Option(help="Members per liaison before over-load.")] = 5,
 ) -> None:
     """Compliance per organization: contacts and visits done, gaps, loads; totals roll up."""
-    from services.scheduler import report as reporting
+    from services.scheduler.tasks import report as reporting
 
     if fmt not in ("table", "csv", "xlsx"):
         raise typer.BadParameter(f"{fmt!r}; expected table, csv or xlsx", param_hint="--format")

@@ -40,7 +40,7 @@ SMS_ROUTE_ROW: dict[str, Any] = {
 
 
 class _RuleLike(Protocol):
-    """The shape of services.scheduler.evaluation.EffectiveRule that is read here."""
+    """The shape of services.scheduler.tasks.evaluation.EffectiveRule that is read here."""
 
     @property
     def name(self) -> str: ...

@@ -25,11 +25,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from services.notifier import NOTIFICATIONS_QUEUE
-from services.scheduler.due import DueQuery, compute_due
-from services.scheduler.message_policy import MESSAGE_RULES, Schedule, parse_weekdays
-from services.scheduler.planner import PlanReport
-from services.scheduler.reconcile import reconcile
-from services.scheduler.schedules import occasion_days
+from services.scheduler.planning.message_policy import MESSAGE_RULES, Schedule, parse_weekdays
+from services.scheduler.planning.planner import PlanReport
+from services.scheduler.planning.reconcile import reconcile
+from services.scheduler.planning.schedules import occasion_days
+from services.scheduler.tasks.due import DueQuery, compute_due
 from shared.calendars import is_working_day
 from shared.clock import FixedClock
 from shared.ledger.importer import import_files

@@ -27,11 +27,11 @@ from sqlalchemy import Engine
 
 from services.notifier import DEFAULT_STALE_SENDING_S, OutboxSweeper
 from services.scheduler.lease import RedisLease
-from services.scheduler.planner import PlanReport, ShardRunner
-from services.scheduler.reconcile import reconcile
-from services.scheduler.schedules import local_date
-from services.scheduler.shards import DEFAULT_SHARD_DEPTH
-from services.scheduler.workdays import calendar_gaps
+from services.scheduler.planning.planner import PlanReport, ShardRunner
+from services.scheduler.planning.reconcile import reconcile
+from services.scheduler.planning.schedules import local_date
+from services.scheduler.planning.shards import DEFAULT_SHARD_DEPTH
+from services.scheduler.planning.workdays import calendar_gaps
 from shared.clock import Clock
 from shared.errors import LiaisonError
 from shared.masking import mask_text

@@ -18,7 +18,7 @@ from fastapi import HTTPException
 from sqlalchemy import ColumnElement, Engine, and_, or_, select
 from sqlalchemy.orm import Session
 
-from services.scheduler.policy import OrgTree
+from services.scheduler.tasks.policy import OrgTree
 from services.web.tokens import Principal
 from shared.models import Assignment, Liaison, Member, Notification, Organization
 

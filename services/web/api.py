@@ -12,8 +12,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.scheduler.due import DueQuery, compute_due
-from services.scheduler.report import REPORT_COLUMNS, PeriodError, compliance_report, row_values
+from services.scheduler.tasks.due import DueQuery, compute_due
+from services.scheduler.tasks.report import (
+    REPORT_COLUMNS,
+    PeriodError,
+    compliance_report,
+    row_values,
+)
 from services.web import access
 from services.web.alerts import AlertBook
 from services.web.deps import Caller, Ctx, require_roles

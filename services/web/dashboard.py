@@ -19,8 +19,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from services.scheduler.policy import OrgTree
-from services.scheduler.report import REPORT_COLUMNS, PeriodError, compliance_report, row_values
+from services.scheduler.tasks.policy import OrgTree
+from services.scheduler.tasks.report import (
+    REPORT_COLUMNS,
+    PeriodError,
+    compliance_report,
+    row_values,
+)
 from services.web.alerts import AlertBook
 from services.web.chart import success_chart_svg
 from services.web.csrf import (

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.notifier import record_opt_out, remove_opt_out
-from services.scheduler.policy import OrgTree
+from services.scheduler.tasks.policy import OrgTree
 from services.web.recording import SOURCE_SMS_REPLY, record_from
 from services.web.replies import Reply, parse_reply
 from shared.db import transaction

@@ -23,8 +23,8 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from services.notifier.testing.wecom_server import WeComTestServer
-from services.scheduler.due import DueQuery, compute_due
-from services.scheduler.shards import PENDING_RUN_KEY
+from services.scheduler.planning.shards import PENDING_RUN_KEY
+from services.scheduler.tasks.due import DueQuery, compute_due
 from shared.clock import FileClock
 from shared.db import make_engine, upgrade
 from shared.models import Notification, NotificationEvent

@@ -27,7 +27,7 @@ from services.notifier.testing.twilio_server import (
     TEST_AUTH_TOKEN,
     TwilioTestServer,
 )
-from services.scheduler.due import DueQuery, compute_due
+from services.scheduler.tasks.due import DueQuery, compute_due
 from shared.db import transaction
 from shared.ledger.recording import record_fact
 from shared.models import DeliveryAttempt, Event, Notification

@@ -17,7 +17,7 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-# A snapshot of services/scheduler/message_policy.py MESSAGE_RULES at this revision: a
+# A snapshot of services/scheduler/planning/message_policy.py MESSAGE_RULES at this revision: a
 # migration must seed what it seeded the day it was written, whatever the code says later
 # (a unit test checks that the two agree today).
 MESSAGE_RULES: list[dict[str, Any]] = [

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, func, select
 
-from services.scheduler.due import DueQuery, compute_due
+from services.scheduler.tasks.due import DueQuery, compute_due
 from shared.ledger.importer import import_files
 from shared.ledger.synthetic import SyntheticSummary, generate_ledger
 from shared.models import Member

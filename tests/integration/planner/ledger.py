@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, select
 
-from services.scheduler.message_policy import MESSAGE_RULES
+from services.scheduler.planning.message_policy import MESSAGE_RULES
 from shared.ledger.importer import import_files
 from shared.ledger.synthetic import generate_ledger
 from shared.models import Rule

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from services.bootstrap import bootstrap
 from services.notifier.refreshers import refresher_for
-from services.scheduler.birthdays import greeting_refresher
-from services.scheduler.events import event_refresher
-from services.scheduler.planner import plan
-from services.scheduler.policy import set_override
-from services.scheduler.presenting import rendered_drafts
+from services.scheduler.planning.birthdays import greeting_refresher
+from services.scheduler.planning.events import event_refresher
+from services.scheduler.planning.planner import plan
+from services.scheduler.planning.presenting import rendered_drafts
+from services.scheduler.tasks.policy import set_override
 from shared.clock import FixedClock
 from shared.db import transaction
 from shared.models import Event, Interaction, Member, Move, Mute, Notification, Organization
@@ -222,8 +222,8 @@ def test_a_dry_run_renders_the_organizations_template_overrides(
 
 
 def test_a_frequent_movers_digest_task_says_when_the_last_contact_was(county: Engine) -> None:
-    from services.scheduler.digest import digest_data
-    from services.scheduler.due import DueQuery, compute_due
+    from services.scheduler.planning.digest import digest_data
+    from services.scheduler.tasks.due import DueQuery, compute_due
 
     with county.begin() as conn:
         conn.execute(

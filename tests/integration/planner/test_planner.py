@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from services.scheduler.digest import digest_refresher
-from services.scheduler.due import DueQuery, compute_due
-from services.scheduler.planner import plan
-from services.scheduler.policy import set_override
+from services.scheduler.planning.digest import digest_refresher
+from services.scheduler.planning.planner import plan
+from services.scheduler.tasks.due import DueQuery, compute_due
+from services.scheduler.tasks.policy import set_override
 from shared.clock import FixedClock
 from shared.db import transaction
 from shared.ledger.recording import record_fact

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from services.scheduler import loader
-from services.scheduler.due import DueQuery, Task, compute_due, urgency
-from services.scheduler.periods import period_bounds
-from services.scheduler.policy import OrgTree, PolicyBook, PolicyError, set_override
-from services.scheduler.why import explain_member
+from services.scheduler.tasks import loader
+from services.scheduler.tasks.due import DueQuery, Task, compute_due, urgency
+from services.scheduler.tasks.periods import period_bounds
+from services.scheduler.tasks.policy import OrgTree, PolicyBook, PolicyError, set_override
+from services.scheduler.tasks.why import explain_member
 from shared.db import transaction
 from tests.conftest import _migrated_engine, reset_database
 from tests.integration.scheduler.ledger import build_ledger

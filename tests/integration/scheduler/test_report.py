@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, insert
 from typer.testing import CliRunner
 
-from services.scheduler.report import PeriodError, compliance_report, parse_period
+from services.scheduler.tasks.report import PeriodError, compliance_report, parse_period
 from shared.models import (
     Assignment,
     Attendance,

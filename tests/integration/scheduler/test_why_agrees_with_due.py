@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from services.scheduler.due import DueQuery, compute_due
-from services.scheduler.why import Explainer
+from services.scheduler.tasks.due import DueQuery, compute_due
+from services.scheduler.tasks.why import Explainer
 from shared.ledger.importer import import_files
 
 AS_OF = date(2026, 11, 22)

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
-from services.scheduler.digest import digest_data
-from services.scheduler.due import DueQuery, compute_due
+from services.scheduler.planning.digest import digest_data
+from services.scheduler.tasks.due import DueQuery, compute_due
 from shared.db import transaction
 from shared.models import (
     Assignment,

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from services.notifier.opt_outs import is_opted_out
-from services.scheduler.due import DueQuery, compute_due
+from services.scheduler.tasks.due import DueQuery, compute_due
 from services.web.app import create_app
 from services.web.settings import WebSettings
 from shared.db import transaction

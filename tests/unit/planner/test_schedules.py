@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from services.scheduler.message_policy import (
+from services.scheduler.planning.message_policy import (
     MESSAGE_RULES,
     Schedule,
     parse_local_time,
     parse_weekdays,
 )
-from services.scheduler.schedules import (
+from services.scheduler.planning.schedules import (
     anniversary,
     occasion_days,
     periodic_occasion,

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from services.scheduler.due import member_tasks
-from services.scheduler.evaluation import Context, EffectiveRule, prepare
-from services.scheduler.facts import CampaignFact, InteractionFact, MemberFacts
+from services.scheduler.tasks.due import member_tasks
+from services.scheduler.tasks.evaluation import Context, EffectiveRule, prepare
+from services.scheduler.tasks.facts import CampaignFact, InteractionFact, MemberFacts
 from shared.rule_defaults import DEFAULT_RULES
 
 

@@ -9,8 +9,8 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.scheduler.due import Task
-from services.scheduler.listing import jsonl_line, write_listing
+from services.scheduler.tasks.due import Task
+from services.scheduler.tasks.listing import jsonl_line, write_listing
 
 texts = st.text()  # any text, quotes, backslashes, control and non-ASCII characters included
 days = st.none() | st.dates()

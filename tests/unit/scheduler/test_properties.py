@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.scheduler.facts import CampaignFact, InteractionFact, MemberFacts
+from services.scheduler.tasks.facts import CampaignFact, InteractionFact, MemberFacts
 from shared.rule_defaults import DEFAULT_RULES
 from tests.unit.scheduler.rulebook import rule, tasks_on
 

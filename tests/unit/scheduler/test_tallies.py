@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.scheduler.due import member_tasks
-from services.scheduler.evaluation import Context, InteractionWindow, fact_needs, prepare
-from services.scheduler.facts import MemberFacts
-from services.scheduler.periods import age_on, latest_birth_for_age
+from services.scheduler.tasks.due import member_tasks
+from services.scheduler.tasks.evaluation import Context, InteractionWindow, fact_needs, prepare
+from services.scheduler.tasks.facts import MemberFacts
+from services.scheduler.tasks.periods import age_on, latest_birth_for_age
 from tests.unit.scheduler.rulebook import member, rule, tasks_on
 from tests.unit.scheduler.test_properties import ALL_RULES, CAMPAIGNS, days, members
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
-from services.scheduler.policy import PolicyBook
+from services.scheduler.tasks.policy import PolicyBook
 
 log = logging.getLogger(__name__)
 

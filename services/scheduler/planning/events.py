@@ -30,16 +30,16 @@ from sqlalchemy import Connection, and_, or_, select
 from sqlalchemy.orm import Session
 
 from services.notifier import Refresher
-from services.scheduler.context import (
+from services.scheduler.planning.context import (
     MEMBER_COLUMNS,
     PlanningContext,
     chunks,
     in_scope,
     member_recipient,
 )
-from services.scheduler.message_policy import REACH_HOLDING_BRANCH
-from services.scheduler.recipients import Draft, drafts_for, member_in_scope
-from services.scheduler.schedules import local_date, reminder_offset_due
+from services.scheduler.planning.message_policy import REACH_HOLDING_BRANCH
+from services.scheduler.planning.recipients import Draft, drafts_for, member_in_scope
+from services.scheduler.planning.schedules import local_date, reminder_offset_due
 from shared.clock import Clock
 from shared.models import Event, Member, Notification
 

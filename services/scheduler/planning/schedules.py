@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.notifier import in_quiet_hours, release_time
-from services.scheduler.message_policy import Schedule
+from services.scheduler.planning.message_policy import Schedule
 
 #: how long a missed periodic send or greeting is still worth sending
 CATCH_UP_HORIZON = timedelta(days=3)

@@ -13,7 +13,7 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TextIO
 
-from services.scheduler.due import LISTING_FIELDS, Task
+from services.scheduler.tasks.due import LISTING_FIELDS, Task
 from shared.ledger.formulas import csv_cell, xlsx_cell
 
 FORMATS = ("jsonl", "table", "csv", "xlsx")

@@ -20,11 +20,11 @@ from sqlalchemy import Connection, Engine, exists, not_, or_, select
 from sqlalchemy.orm import Session
 
 from services.notifier import Refresher, register_refresher
-from services.scheduler import birthdays, events
-from services.scheduler.context import PlanningContext, chunks, in_scope
-from services.scheduler.due import DueQuery, Task, compute_due
-from services.scheduler.recipients import Draft, Recipient, drafts_for
-from services.scheduler.schedules import local_date, periodic_occasion
+from services.scheduler.planning import birthdays, events
+from services.scheduler.planning.context import PlanningContext, chunks, in_scope
+from services.scheduler.planning.recipients import Draft, Recipient, drafts_for
+from services.scheduler.planning.schedules import local_date, periodic_occasion
+from services.scheduler.tasks.due import DueQuery, Task, compute_due
 from shared.clock import Clock
 from shared.models import Assignment, Liaison, Member, Notification, Rule
 

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.scheduler.policy import OrgTree
+from services.scheduler.tasks.policy import OrgTree
 from shared.calendars import adjusted_days_known, is_working_day
 from shared.models import CalendarOverride
 

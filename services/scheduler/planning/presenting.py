@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from services.notifier import render_message
-from services.scheduler.planner import PlanReport
-from services.scheduler.recipients import Draft
+from services.scheduler.planning.planner import PlanReport
+from services.scheduler.planning.recipients import Draft
 from shared.masking import mask_address, mask_text
 from shared.settings import Settings, load_settings
 

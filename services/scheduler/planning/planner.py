@@ -25,10 +25,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.notifier import CREATE_CHUNK, create_notifications, enqueue
-from services.scheduler import birthdays, digest, events
-from services.scheduler.context import PlanningBase, PlanningContext
-from services.scheduler.recipients import Draft
-from services.scheduler.workdays import calendar_gaps
+from services.scheduler.planning import birthdays, digest, events
+from services.scheduler.planning.context import PlanningBase, PlanningContext
+from services.scheduler.planning.recipients import Draft
+from services.scheduler.planning.workdays import calendar_gaps
 from shared.db import transaction
 from shared.models import PlanningMark
 

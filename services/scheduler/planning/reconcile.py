@@ -10,10 +10,10 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from services.scheduler.context import PlanningBase
-from services.scheduler.planner import PlanReport, Shard, ShardRunner, plan
-from services.scheduler.policy import OrgTree
-from services.scheduler.shards import DEFAULT_SHARD_DEPTH, shards_at
+from services.scheduler.planning.context import PlanningBase
+from services.scheduler.planning.planner import PlanReport, Shard, ShardRunner, plan
+from services.scheduler.planning.shards import DEFAULT_SHARD_DEPTH, shards_at
+from services.scheduler.tasks.policy import OrgTree
 
 log = logging.getLogger(__name__)
 

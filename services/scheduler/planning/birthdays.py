@@ -17,15 +17,20 @@ from sqlalchemy import Connection, and_, extract, or_, select
 from sqlalchemy.orm import Session
 
 from services.notifier import Refresher
-from services.scheduler.context import (
+from services.scheduler.planning.context import (
     MEMBER_COLUMNS,
     PlanningContext,
     chunks,
     in_scope,
     member_recipient,
 )
-from services.scheduler.recipients import Draft, drafts_for, member_in_scope
-from services.scheduler.schedules import CATCH_UP_HORIZON, anniversary, local_date, send_time
+from services.scheduler.planning.recipients import Draft, drafts_for, member_in_scope
+from services.scheduler.planning.schedules import (
+    CATCH_UP_HORIZON,
+    anniversary,
+    local_date,
+    send_time,
+)
 from shared.clock import Clock
 from shared.models import Member, Notification
 

@@ -13,11 +13,11 @@ from datetime import date, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from services.scheduler.due import CampaignIndex
-from services.scheduler.evaluation import Assessment, Context, assess, earliest_needed, scope
-from services.scheduler.facts import MemberFacts
-from services.scheduler.loader import MemberFilter, active_campaigns, stream_members
-from services.scheduler.policy import OrgTree, PolicyBook, PolicyValue
+from services.scheduler.tasks.due import CampaignIndex
+from services.scheduler.tasks.evaluation import Assessment, Context, assess, earliest_needed, scope
+from services.scheduler.tasks.facts import MemberFacts
+from services.scheduler.tasks.loader import MemberFilter, active_campaigns, stream_members
+from services.scheduler.tasks.policy import OrgTree, PolicyBook, PolicyValue
 from shared.errors import NotFound
 
 

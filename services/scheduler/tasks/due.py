@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from services.scheduler.evaluation import (
+from services.scheduler.tasks.evaluation import (
     Context,
     EffectiveRule,
     Evaluator,
@@ -20,14 +20,14 @@ from services.scheduler.evaluation import (
     prepare,
     scope,
 )
-from services.scheduler.facts import CampaignFact, MemberFacts
-from services.scheduler.loader import (
+from services.scheduler.tasks.facts import CampaignFact, MemberFacts
+from services.scheduler.tasks.loader import (
     DEFAULT_BATCH_SIZE,
     MemberFilter,
     active_campaigns,
     stream_members,
 )
-from services.scheduler.policy import OrgTree, PolicyBook, PolicyError
+from services.scheduler.tasks.policy import OrgTree, PolicyBook, PolicyError
 
 _FAR_FUTURE = date.max
 

@@ -16,11 +16,11 @@ from sqlalchemy import Connection, Engine, and_, exists, not_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from services.scheduler.message_policy import MessagePolicy, message_policy
-from services.scheduler.policy import OrgTree, PolicyBook
-from services.scheduler.recipients import Recipient, secretary_channels
-from services.scheduler.schedules import CATCH_UP_HORIZON, is_quiet, local_date
-from services.scheduler.workdays import OrgCalendars
+from services.scheduler.planning.message_policy import MessagePolicy, message_policy
+from services.scheduler.planning.recipients import Recipient, secretary_channels
+from services.scheduler.planning.schedules import CATCH_UP_HORIZON, is_quiet, local_date
+from services.scheduler.planning.workdays import OrgCalendars
+from services.scheduler.tasks.policy import OrgTree, PolicyBook
 from shared.models import Member, Mute, Organization, PlanningMark
 from shared.settings import DEFAULT_LOCALE, DEFAULT_TIMEZONE
 

@@ -53,8 +53,8 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import TypeEngine
 
-from services.scheduler.evaluation import ALL_SOURCES, FactNeeds, InteractionWindow, widest
-from services.scheduler.facts import CampaignFact, InteractionFact, MemberFacts
+from services.scheduler.tasks.evaluation import ALL_SOURCES, FactNeeds, InteractionWindow, widest
+from services.scheduler.tasks.facts import CampaignFact, InteractionFact, MemberFacts
 from shared.models import (
     Assignment,
     Attendance,

@@ -22,9 +22,9 @@ import redis
 from dramatiq import Broker
 from sqlalchemy import Engine
 
-from services.scheduler.context import PlanningBase
-from services.scheduler.planner import PlanReport, Shard, ShardRunner
-from services.scheduler.policy import OrgTree
+from services.scheduler.planning.context import PlanningBase
+from services.scheduler.planning.planner import PlanReport, Shard, ShardRunner
+from services.scheduler.tasks.policy import OrgTree
 from shared.errors import LiaisonError
 from shared.status_keys import PLANNING_TIMEOUTS_KEY
 
@@ -91,7 +91,7 @@ def declare_planner_actor(
     bases: dict[str, PlanningBase] = {}
 
     def plan_shard(run: str, label: str, now: str) -> None:
-        from services.scheduler.planner import plan
+        from services.scheduler.planning.planner import plan
 
         base = bases.get(run)
         if base is None:

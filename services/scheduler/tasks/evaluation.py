@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
-from services.scheduler.facts import CampaignFact, MemberFacts
-from services.scheduler.periods import (
+from services.scheduler.tasks.facts import CampaignFact, MemberFacts
+from services.scheduler.tasks.periods import (
     add_months_clamped,
     age_on,
     anniversary,

@@ -20,12 +20,18 @@ from typing import TextIO
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from services.scheduler.due import CampaignIndex
-from services.scheduler.evaluation import Context, EffectiveRule, assess, earliest_needed, scope
-from services.scheduler.facts import MemberFacts
-from services.scheduler.loader import MemberFilter, active_campaigns, stream_members
-from services.scheduler.periods import age_on, period_bounds
-from services.scheduler.policy import OrgTree, PolicyBook
+from services.scheduler.tasks.due import CampaignIndex
+from services.scheduler.tasks.evaluation import (
+    Context,
+    EffectiveRule,
+    assess,
+    earliest_needed,
+    scope,
+)
+from services.scheduler.tasks.facts import MemberFacts
+from services.scheduler.tasks.loader import MemberFilter, active_campaigns, stream_members
+from services.scheduler.tasks.periods import age_on, period_bounds
+from services.scheduler.tasks.policy import OrgTree, PolicyBook
 from shared.calendars import FIRST_DAY, LAST_DAY
 from shared.errors import LiaisonError
 from shared.ledger.formulas import csv_cell, xlsx_cell

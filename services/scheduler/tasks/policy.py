@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.scheduler.evaluation import STRATEGIES, EffectiveRule
+from services.scheduler.tasks.evaluation import STRATEGIES, EffectiveRule
 from shared.errors import LiaisonError, NotFound
 from shared.models import Organization, PolicyOverride, Rule
 
@@ -223,7 +223,7 @@ def _check_value(rule: Rule, param: str, value: Any) -> None:
     if param == "strategy" or (param == "enabled" and not isinstance(value, bool)):
         raise PolicyError(f"{rule.name}.{param} must be true or false")
     if param == "period":
-        from services.scheduler.periods import PERIODS
+        from services.scheduler.tasks.periods import PERIODS
 
         if value not in PERIODS:
             raise PolicyError(f"{rule.name}.period must be one of {', '.join(PERIODS)}")
