@@ -32,6 +32,7 @@ from services.notifier.rendering import render_message
 from services.notifier.runtime import DEFAULT_STALE_SENDING_S, Runtime
 from services.notifier.senders.base import OutgoingMessage, Sender
 from services.notifier.senders.wecom_robot import every_mailer, ops_robot_mailer
+from services.notifier.sms_routes import SMS_ROUTE_ROW, sms_route_from_policy
 from services.notifier.sweeps import OutboxSweeper
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "NAMESPACE",
     "NOTIFICATIONS_QUEUE",
     "SEND_NOTIFICATION",
+    "SMS_ROUTE_ROW",
     "NewNotification",
     "NotifierActors",
     "OutboxSweeper",
@@ -66,5 +68,6 @@ __all__ = [
     "release_time",
     "remove_opt_out",
     "render_message",
+    "sms_route_from_policy",
     "unregister_refresher",
 ]

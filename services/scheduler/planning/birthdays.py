@@ -99,9 +99,9 @@ def greeting_drafts(
                 "anniversary": day.isoformat(),
                 "planned_on": today.isoformat(),
             }
-            yield from drafts_for(
-                member_recipient(row, ctx.timezone(row.home_org)), KIND, f"birthday:{day}", data
-            )
+            recipient = member_recipient(row, ctx.timezone(row.home_org))
+            route = ctx.sms_route(recipient.org)
+            yield from drafts_for(recipient, KIND, f"birthday:{day}", data, route)
 
 
 def greeting_refresher(clock: Clock) -> Refresher:

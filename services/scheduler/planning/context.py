@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, exists, not_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from services.notifier import sms_route_from_policy
 from services.scheduler.planning.message_policy import MessagePolicy, message_policy
 from services.scheduler.planning.recipients import Recipient, secretary_channels
 from services.scheduler.planning.schedules import CATCH_UP_HORIZON, is_quiet, local_date
@@ -39,6 +41,7 @@ class PlanningBase:
     calendars: OrgCalendars
     secretaries: dict[str, Recipient]
     _policies: dict[tuple[str, ...], MessagePolicy] = field(default_factory=dict)
+    _sms_routes: dict[tuple[str, ...], dict[str, Any] | None] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session) -> PlanningBase:
@@ -63,6 +66,7 @@ class PlanningBase:
                     locale=DEFAULT_LOCALE,
                     channels=secretary_channels(o.secretary_phone, o.secretary_email),
                     timezone=o.timezone,
+                    org=o.code,
                 )
         return cls(
             tree=tree,
@@ -83,6 +87,14 @@ class PlanningBase:
         if found is None:
             found = self._policies[signature] = message_policy(self.book, org)
         return found
+
+    def sms_route(self, org: str) -> dict[str, Any] | None:
+        """`org`'s SMS route (its `sms_route` policy), None when it chose nothing of its own;
+        worked out once per distinct policy."""
+        signature = self.book.signature(org)
+        if signature not in self._sms_routes:
+            self._sms_routes[signature] = sms_route_from_policy(self.book.effective(org), org)
+        return self._sms_routes[signature]
 
 
 @dataclass
@@ -137,6 +149,9 @@ class PlanningContext:
     def policy(self, org: str) -> MessagePolicy:
         return self.base.policy(org)
 
+    def sms_route(self, org: str) -> dict[str, Any] | None:
+        return self.base.sms_route(org)
+
     def timezone(self, org: str) -> str:
         return self.tree.timezones.get(org) or DEFAULT_TIMEZONE
 
@@ -173,6 +188,8 @@ def member_recipient(row: object, timezone: str) -> Recipient:
         locale=row.locale,  # type: ignore[attr-defined]
         channels=row.channels,  # type: ignore[attr-defined]
         timezone=timezone,
+        org=row.home_org,  # type: ignore[attr-defined]
+        wecom_userid=row.wecom_userid,  # type: ignore[attr-defined]
     )
 
 
@@ -183,6 +200,7 @@ MEMBER_COLUMNS = (
     Member.email,
     Member.locale,
     Member.channels,
+    Member.wecom_userid,
     Member.home_org,
     Member.join_date,
 )

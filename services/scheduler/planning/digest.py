@@ -127,6 +127,7 @@ def _liaisons(
                 Liaison.email,
                 Liaison.locale,
                 Liaison.channels,
+                Liaison.wecom_userid,
             ).where(Liaison.org.in_(part))
         ):
             out[r.liaison_id] = Recipient(
@@ -138,6 +139,8 @@ def _liaisons(
                 locale=r.locale,
                 channels=r.channels,
                 timezone=ctx.timezone(r.org),
+                org=r.org,
+                wecom_userid=r.wecom_userid,
             )
             their_orgs[r.liaison_id] = r.org
     return out, their_orgs
@@ -192,7 +195,8 @@ def digest_and_escalation_drafts(
         recipient = liaisons[current]
         occasion = digest_orgs[liaison_orgs[current]]
         data = digest_data(recipient.name, as_of, group, rolling)
-        yield from drafts_for(recipient, KIND, f"digest:{occasion.isoformat()}", data)
+        occasion_key = f"digest:{occasion.isoformat()}"
+        yield from drafts_for(recipient, KIND, occasion_key, data, ctx.sms_route(recipient.org))
 
     for task in compute_due(engine, DueQuery(as_of, org=ctx.root), book=ctx.book):
         if task.liaison_id != current:
@@ -232,7 +236,8 @@ def digest_and_escalation_drafts(
             "overdue": sorted(findings[1], key=lambda f: -int(f["overdue_days"])),
             "certificates_due": sorted(findings[2], key=lambda f: str(f["due"])),
         }
-        yield from drafts_for(secretary, ESCALATION, f"escalation:{occasion.isoformat()}", data)
+        route = ctx.sms_route(secretary.org)
+        yield from drafts_for(secretary, ESCALATION, f"escalation:{occasion}", data, route)
 
 
 def digest_refresher(clock: Clock) -> Refresher:
@@ -246,7 +251,8 @@ def digest_refresher(clock: Clock) -> Refresher:
         if not tasks:
             return None
         name = str(notification.data.get("liaison_name", ""))
-        return digest_data(name, today, tasks, rolling_rules(session))
+        # What the planner put in beside the tasks (the SMS route, a link) travels on.
+        return {**notification.data, **digest_data(name, today, tasks, rolling_rules(session))}
 
     return refresh
 

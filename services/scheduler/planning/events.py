@@ -202,7 +202,8 @@ def reminder_drafts(conn: Connection, ctx: PlanningContext, unit: ReminderUnit) 
             "planned_on": today.isoformat(),
         }
         occasion = f"{occ.event_id}@{unit.occasion}"
-        drafts.extend(drafts_for(member_recipient(row, tz), KIND, occasion, data))
+        recipient = member_recipient(row, tz)
+        drafts.extend(drafts_for(recipient, KIND, occasion, data, ctx.sms_route(recipient.org)))
     return drafts
 
 

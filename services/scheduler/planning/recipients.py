@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -10,9 +11,18 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from services.notifier import NewNotification
+from shared.models.notifications import CHANNELS
 from shared.settings import DEFAULT_LOCALE
 
-CHANNEL_PREFERENCES = {"sms": ("sms",), "email": ("email",), "sms+email": ("sms", "email")}
+
+def preferred_channels(channels: str | None) -> tuple[str, ...]:
+    """The channels a `channels` value asks for, in their order (`sms+wecom` → sms, wecom).
+
+    The ledger admits only known combinations (shared/ledger/kinds.py `CHANNELS`); a value
+    naming no known channel (a row written around the importer) falls back to SMS, as
+    an empty one does, rather than leaving the person unreachable."""
+    wanted = tuple(part for part in (channels or "").strip().lower().split("+") if part in CHANNELS)
+    return wanted or ("sms",)
 
 
 @dataclass(frozen=True)
@@ -25,15 +35,25 @@ class Recipient:
     phone: str | None
     email: str | None
     locale: str
-    channels: str  #: sms | email | sms+email
+    channels: str  #: sms | email | wecom, or several joined by "+" (sms+wecom)
     timezone: str
+    #: the organization whose policy routes this person's SMS (`sms_route`): a member's home
+    #: branch, a liaison's organization, the secretary's own
+    org: str = ""
+    wecom_userid: str | None = None  #: their account in the organization's WeCom
+
+    def address(self, channel: str) -> str | None:
+        if channel == "sms":
+            return self.phone
+        if channel == "email":
+            return self.email
+        return self.wecom_userid if channel == "wecom" else None
 
     def routes(self) -> list[tuple[str, str]]:
         """(channel, address) for each preferred channel the person has an address for."""
-        wanted = CHANNEL_PREFERENCES.get((self.channels or "sms").strip().lower(), ("sms",))
         out = []
-        for channel in wanted:
-            address = self.phone if channel == "sms" else self.email
+        for channel in preferred_channels(self.channels):
+            address = self.address(channel)
             if address:
                 out.append((channel, address))
         return out
@@ -47,8 +67,18 @@ class Draft(NewNotification):
     data: dict[str, Any]
 
 
-def drafts_for(recipient: Recipient, kind: str, occasion: str, data: dict[str, Any]) -> list[Draft]:
-    """One draft per route of `recipient`; none when they have no address for any channel."""
+def drafts_for(
+    recipient: Recipient,
+    kind: str,
+    occasion: str,
+    data: dict[str, Any],
+    sms_route: Mapping[str, Any] | None = None,
+) -> list[Draft]:
+    """One draft per route of `recipient`; none when they have no address for any channel.
+
+    `sms_route` is the recipient's organization's SMS route (provider, signature, template
+    codes; see `services.notifier.sms_routes`): the SMS draft carries it in its data, so the
+    sender that delivers it needs no database; the other channels' drafts do not."""
     return [
         Draft(
             kind=kind,
@@ -58,7 +88,7 @@ def drafts_for(recipient: Recipient, kind: str, occasion: str, data: dict[str, A
             address=address,
             locale=recipient.locale or DEFAULT_LOCALE,
             timezone=recipient.timezone,
-            data=data,
+            data={**data, "sms_route": dict(sms_route)} if channel == "sms" and sms_route else data,
             occasion=occasion,
         )
         for channel, address in recipient.routes()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, select
 
+from services.notifier import SMS_ROUTE_ROW
 from services.scheduler.planning.message_policy import MESSAGE_RULES
 from shared.ledger.importer import import_files
 from shared.ledger.synthetic import generate_ledger
@@ -14,10 +15,11 @@ from shared.models import Rule
 
 
 def seed_message_rules(engine: Engine) -> None:
-    """The rows migration 0003 seeds (the shared test reset re-seeds only the task rules)."""
+    """The rows migrations 0003 and 0006 seed (the shared test reset re-seeds only the task
+    rules)."""
     with engine.begin() as conn:
         have = set(conn.scalars(select(Rule.name)))
-        rows = [r for r in MESSAGE_RULES if r["name"] not in have]
+        rows = [r for r in (*MESSAGE_RULES, SMS_ROUTE_ROW) if r["name"] not in have]
         if rows:
             conn.execute(insert(Rule), rows)
 
