@@ -7,7 +7,9 @@ credentials are set); and a summary a person can read is returned.
 
 Which instant: with the outbox-file sender the demo plans and sends as at 10:00 local on
 the latest digest day (a Monday or the first working day of the month) on or before today,
-so that a run on a Saturday night still shows digests rather than quiet hours. With a real
+so that a run on a Saturday night still shows digests rather than quiet hours. The same
+holds when every provider it talks to is on loopback (the fakes of Twilio, Alibaba Cloud
+SMS or an SMTP server that `services/notifier/testing` provides): a rehearsal. With a real
 provider configured it plans and sends now, on the real clock, as the scheduler would.
 """
 
@@ -19,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
@@ -34,7 +37,7 @@ from shared.calendars import is_working_day
 from shared.clock import FixedClock
 from shared.ledger.importer import import_files
 from shared.ledger.synthetic import generate_ledger
-from shared.models import Member, Notification
+from shared.models import DeliveryAttempt, Member, Notification
 from shared.settings import DEFAULT_TIMEZONE, Settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +57,8 @@ class DemoSummary:
     tasks_by_rule: Counter[str]
     plan: PlanReport
     messages: Counter[tuple[str, str, str]]  #: (kind, channel, status)
+    #: calls to providers (outbox files included): (provider, outcome) → count
+    provider_calls: Counter[tuple[str, str]] = field(default_factory=Counter)
     samples: list[str] = field(default_factory=list)  #: SMS bodies as received
     outbox: Path | None = None
     outbox_files: int = 0
@@ -74,6 +79,31 @@ def demo_instant(today: date, timezone: str = DEFAULT_TIMEZONE) -> datetime:
     return datetime.combine(day, DEMO_LOCAL_TIME, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def on_loopback(endpoint: str) -> bool:
+    """Whether a provider endpoint (a URL or a bare host) is this machine; an empty one
+    means the provider's real service."""
+    if not endpoint:
+        return False
+    host = urlsplit(endpoint if "//" in endpoint else f"//{endpoint}").hostname
+    return host in LOOPBACK_HOSTS
+
+
+def reaches_real_providers(settings: Settings) -> bool:
+    """Whether a sender the demo uses talks to a real provider, not to outbox files or to a
+    loopback fake of one (then the demo is a rehearsal and uses its rehearsal instant)."""
+    endpoints = []
+    if settings.sms_sender == "twilio":
+        endpoints.append(settings.twilio_base_url)
+    elif settings.sms_sender == "aliyun":
+        endpoints.append(settings.aliyun_endpoint)
+    if settings.email_sender == "smtp":
+        endpoints.append(settings.smtp_host)
+    return any(not on_loopback(endpoint) for endpoint in endpoints)
+
+
 def ensure_demo_ledger(engine: Engine, home: Path, as_of: date, members: int) -> bool:
     """Create and import the synthetic county ledger unless the database has members."""
     with Session(engine) as session:
@@ -92,7 +122,7 @@ def run_demo(
 ) -> DemoSummary:
     from services.bootstrap import bootstrap
 
-    real = settings.sms_sender != "outbox" or settings.email_sender != "outbox"
+    real = reaches_real_providers(settings)
     zone = ZoneInfo(DEFAULT_TIMEZONE)
     today = datetime.now(UTC).astimezone(zone).date()
     now = datetime.now(UTC) if real else demo_instant(today)
@@ -122,8 +152,9 @@ def run_demo(
         tasks_by_rule=Counter(t.rule for t in compute_due(engine, DueQuery(as_of))),
         plan=plan,
         messages=_messages(engine),
+        provider_calls=_provider_calls(engine),
         samples=_samples(settings.outbox_dir),
-        outbox=settings.outbox_dir.resolve() if not real else None,
+        outbox=settings.outbox_dir.resolve() if _wrote_files(settings) else None,
         outbox_files=sum(1 for _ in settings.outbox_dir.glob("*/*.txt")),
     )
 
@@ -141,6 +172,20 @@ def _messages(engine: Engine) -> Counter[tuple[str, str, str]]:
             ).group_by(Notification.kind, Notification.channel, Notification.status)
         ).all()
     return Counter({(k, c, s): int(n) for k, c, s, n in rows})
+
+
+def _provider_calls(engine: Engine) -> Counter[tuple[str, str]]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(DeliveryAttempt.provider, DeliveryAttempt.outcome, func.count()).group_by(
+                DeliveryAttempt.provider, DeliveryAttempt.outcome
+            )
+        ).all()
+    return Counter({(p, o): int(n) for p, o, n in rows})
+
+
+def _wrote_files(settings: Settings) -> bool:
+    return settings.sms_sender == "outbox" or settings.email_sender == "outbox"
 
 
 #: the kinds whose SMS the summary shows first: one to a liaison, one to a member
@@ -178,11 +223,13 @@ def summary_text(s: DemoSummary) -> str:
     lines += ["", "messages by kind, channel and status:"]
     for (kind, channel, status), n in sorted(s.messages.items()):
         lines.append(f"  {kind:<22}{channel:<7}{status:<12}{n:>7}")
-    lines += ["", "two SMS as their recipients read them:"]
+    lines += ["", "provider calls by provider and outcome:"]
+    for (provider, outcome), n in sorted(s.provider_calls.items()):
+        lines.append(f"  {provider:<22}{outcome:<19}{n:>7}")
+    if s.samples:
+        lines += ["", f"{len(s.samples)} SMS as their recipients read them:"]
     for body in s.samples:
         lines += ["  ┌" + "─" * 40, *("  │ " + ln for ln in body.splitlines()), "  └" + "─" * 40]
     if s.outbox is not None:
-        lines += ["", f"outbox files ({s.outbox_files}): {s.outbox}/sms and {s.outbox}/email"]
-    else:
-        lines += ["", "messages were sent through the configured providers"]
+        lines += ["", f"outbox files ({s.outbox_files}): {s.outbox}"]
     return "\n".join(lines)
