@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from services.notifier.rendering import TemplateError, _environment
-from services.notifier.wording import as_date
+from services.notifier.wording import as_date, zh_date, zh_day
 from shared.masking import mask_text
 
 VARIABLE_LIMIT = 35  #: characters; Alibaba Cloud's limit for a notification template variable
@@ -63,31 +63,70 @@ def _digest(data: Mapping[str, Any]) -> Variables:
     }
 
 
+def _send_day(data: Mapping[str, Any]) -> Any:
+    """The day the message leaves: the refresher's `today`, else the day it was planned."""
+    return data.get("today") or data.get("planned_on")
+
+
+def _event_when(data: Mapping[str, Any]) -> str:
+    """When the event is, in words true on the send day, as the SMS template says it:
+    `今天19:30`, `后天（12月5日）19:30`, `12月5日19:30`."""
+    today = _send_day(data)
+    if "event_date" in data and today:
+        rel, on = zh_day(data["event_date"], today), zh_date(data["event_date"], today)
+        time = data.get("starts_time", "")
+        if rel == on:
+            return f"{on}{time}"
+        return f"{rel}{time}" if rel == "今天" else f"{rel}（{on}）{time}"
+    # Planned before reminders carried their event date: the planned relative day.
+    days = data.get("days_left", data["days_before"])
+    relative = {0: "今天", 1: "明天", 2: "后天"}.get(days)
+    return f"{relative}（{data['starts_at_local']}）" if relative else str(data["starts_at_local"])
+
+
 def _event(data: Mapping[str, Any]) -> Variables:
     _, event_types = _labels()
-    days = data.get("days_left", data["days_before"])
-    day_word = "今天" if days == 0 else "明天" if days == 1 else f"{days}天后"
     place = data.get("location") or data.get("online_url") or "另行通知"
     return {
         "name": data["member_name"],
         "org": data["org_name"],
-        "when": f"{day_word}（{data['starts_at_local']}）",
+        "when": _event_when(data),
         "title": f"{event_types.get(data['event_type'], '组织生活')}“{data['event_title']}”",
         "place": place,
     }
 
 
 def _birthday(data: Mapping[str, Any]) -> Variables:
-    return {"name": data["member_name"], "years": str(data["years"]), "org": data["org_name"]}
+    """`day` is 今天 when the greeting leaves on the anniversary, else its date (11月29日):
+    a greeting caught up late must not say 今天 (and one that does not know its day, 近日)."""
+    anniversary, today = data.get("anniversary"), _send_day(data)
+    if not anniversary:  # planned before greetings carried their day: claim no day
+        day = "近日"
+    elif today and as_date(anniversary) == as_date(today):
+        day = "今天"
+    else:
+        day = zh_date(anniversary, today)
+    return {
+        "name": data["member_name"],
+        "day": day,
+        "years": str(data["years"]),
+        "org": data["org_name"],
+    }
 
 
 def _escalation(data: Mapping[str, Any]) -> Variables:
+    """`findings` names only what there is (`未配联络员2人、待审活动证1本`): a count of
+    nothing is not a finding. The planner sends no escalation with nothing to say."""
+    counts = (
+        ("未配联络员", len(data["unassigned"]), "人"),
+        ("逾期任务", len(data["overdue"]), "项"),
+        ("待审活动证", len(data["certificates_due"]), "本"),
+    )
+    findings = "、".join(f"{label}{n}{unit}" for label, n, unit in counts if n)
     return {
         "name": data["secretary_name"],
         "org": data["org_name"],
-        "unassigned": str(len(data["unassigned"])),
-        "overdue": str(len(data["overdue"])),
-        "certificates": str(len(data["certificates_due"])),
+        "findings": findings or "无新增事项",
     }
 
 

@@ -62,8 +62,8 @@ DIGEST_DAYS = [
 ALIYUN_TEMPLATES = {
     "SMS_DIGEST": ("name", "count", "first", "link"),
     "SMS_EVENT": ("name", "org", "when", "title", "place"),
-    "SMS_BIRTHDAY": ("name", "years", "org"),
-    "SMS_ESCALATION": ("name", "org", "unassigned", "overdue", "certificates"),
+    "SMS_BIRTHDAY": ("name", "day", "years", "org"),
+    "SMS_ESCALATION": ("name", "org", "findings"),
 }
 ALIYUN_CODES = (
     "liaison_digest=SMS_DIGEST,event_reminder=SMS_EVENT,"

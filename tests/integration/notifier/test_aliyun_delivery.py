@@ -39,7 +39,7 @@ BIRTHDAY = {"member_name": "王芳", "years": 12, "org_name": "红旗村党支�
 
 @pytest.fixture(scope="module")
 def aliyun_server() -> Iterator[AliyunSmsTestServer]:
-    with AliyunSmsTestServer(templates={"SMS_BIRTHDAY": ("name", "years", "org")}) as server:
+    with AliyunSmsTestServer(templates={"SMS_BIRTHDAY": ("name", "day", "years", "org")}) as server:
         yield server
 
 

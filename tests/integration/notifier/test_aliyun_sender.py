@@ -21,9 +21,9 @@ from shared.errors import OptedOutDeliveryError, PermanentDeliveryError, Transie
 
 PHONE = "+8613812345678"
 TEMPLATES = {
-    "SMS_BIRTHDAY": ("name", "years", "org"),
+    "SMS_BIRTHDAY": ("name", "day", "years", "org"),
     "SMS_DIGEST": ("name", "count", "first", "link"),
-    "SMS_ORG_BIRTHDAY": ("name", "years", "org"),
+    "SMS_ORG_BIRTHDAY": ("name", "day", "years", "org"),
 }
 BIRTHDAY = OutgoingMessage(
     notification_id=41,
@@ -31,7 +31,13 @@ BIRTHDAY = OutgoingMessage(
     to=PHONE,
     text="(the free-text body, which a template provider never sends)",
     kind="political_birthday",
-    data={"member_name": "王芳", "years": 12, "org_name": "红旗村党支部"},
+    data={
+        "member_name": "王芳",
+        "years": 12,
+        "org_name": "红旗村党支部",
+        "anniversary": "2026-11-29",
+        "today": "2026-12-01",  # sent two days late
+    },
 )
 
 
@@ -74,7 +80,12 @@ def test_a_message_goes_out_as_the_templates_variables_with_sign_and_code(
     assert request.params["SignName"] == "流动党员联络"
     assert request.params["TemplateCode"] == "SMS_BIRTHDAY"
     assert request.params["OutId"] == "41"
-    assert request.template_param == {"name": "王芳", "years": "12", "org": "红旗村党支部"}
+    assert request.template_param == {
+        "name": "王芳",
+        "day": "11月29日",
+        "years": "12",
+        "org": "红旗村党支部",
+    }
     assert result.provider == "aliyun" and result.provider_message_id == request.biz_id
 
 

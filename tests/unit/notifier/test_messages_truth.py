@@ -24,7 +24,7 @@ from services.notifier.rendering import render_message
 from services.notifier.segments import count_segments
 
 LOCALES = ("zh-CN", "en")
-CHANNELS = ("sms", "email")
+CHANNELS = ("sms", "email", "wecom")
 SMS_BUDGET = 5  #: segments (the default `sms_segment_budget`)
 OPT_OUT = {"zh-CN": "回复TD退订", "en": "Reply STOP to opt out"}
 MEMBER_KINDS = {"event_reminder", "political_birthday"}
@@ -287,8 +287,8 @@ EN_RELATIVE = {"today": 0, "tomorrow": 1}
 
 def rendered_parts(scenario: Scenario, locale: str, channel: str) -> dict[str, str]:
     message = render_message(scenario.kind, channel, locale, scenario.data)
-    if channel == "sms":
-        return {"sms": message.text}
+    if channel in ("sms", "wecom"):
+        return {channel: message.text}
     assert message.subject is not None and message.html is not None
     return {
         "subject": message.subject,

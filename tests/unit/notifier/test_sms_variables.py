@@ -73,9 +73,7 @@ def test_every_shipped_kind_has_variables() -> None:
     assert template_variables("branch_escalation", escalation) == {
         "name": "李书记",
         "org": "红旗村党支部",
-        "unassigned": "1",
-        "overdue": "0",
-        "certificates": "2",
+        "findings": "未配联络员1人、待审活动证2本",  # nothing about the 0 overdue tasks
     }
 
 
@@ -97,3 +95,33 @@ def test_a_missing_field_is_a_template_error_naming_it() -> None:
 def test_a_kind_without_variables_is_a_template_error() -> None:
     with pytest.raises(TemplateError, match="ops_alert"):
         template_variables("ops_alert", {})
+
+
+def test_a_greeting_sent_on_the_day_says_today_and_one_sent_late_names_the_day() -> None:
+    data = {"member_name": "王芳", "years": 16, "org_name": "红旗村党支部"}
+    on_the_day = {**data, "anniversary": "2026-11-29", "today": "2026-11-29"}
+    late = {**data, "anniversary": "2026-11-29", "today": "2026-12-02"}
+    assert template_variables("political_birthday", on_the_day)["day"] == "今天"
+    assert template_variables("political_birthday", late)["day"] == "11月29日"
+
+
+def test_an_event_reminder_sent_later_than_planned_words_the_day_from_the_send_day() -> None:
+    planned_three_days_before = {
+        "member_name": "王芳",
+        "event_title": "学习二十大精神",
+        "event_type": "theme_day",
+        "event_date": "2026-12-05",
+        "starts_time": "19:30",
+        "starts_at_local": "2026-12-05 19:30",
+        "location": "村委会",
+        "online_url": None,
+        "org_name": "红旗村党支部",
+        "days_before": 3,
+        "days_left": 3,
+    }
+    sent_two_days_before = {**planned_three_days_before, "today": "2026-12-03"}
+    sent_three_days_before = {**planned_three_days_before, "today": "2026-12-02"}
+    assert template_variables("event_reminder", sent_two_days_before)["when"] == (
+        "后天（12月5日）19:30"
+    )
+    assert template_variables("event_reminder", sent_three_days_before)["when"] == "12月5日19:30"
