@@ -48,7 +48,15 @@ def check_out(path: Path | None) -> None:
 def _register() -> None:
     # Imported here, not at module top, so that `import services.cli` stays cheap and the
     # command modules can import this one for `app` without a cycle.
-    from services.cli import demo_data, ledger, notifier, reminders, scheduler, web  # noqa: F401
+    from services.cli import (  # noqa: F401
+        demo_data,
+        ledger,
+        notifier,
+        page_links,
+        reminders,
+        scheduler,
+        web,
+    )
 
 
 def main() -> None:
