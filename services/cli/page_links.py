@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli import app
+from services.cli.root import app
 
 page_link_app = typer.Typer(
     help="Issue and revoke links to a liaison's page (/p/…).", no_args_is_help=True
