@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from services.cli.labels import LangOption, resolve_lang, say
 from services.cli.root import app, check_out
 from shared.clock import SystemClock, local_today
 from shared.db import ensure_schema, transaction
@@ -54,8 +55,11 @@ def due(
     rule: Annotated[str | None, typer.Option(help="Only this rule.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl, table, csv or xlsx.")] = "table",
     out: Annotated[Path | None, typer.Option(help="Write to this file (needed for xlsx).")] = None,
+    lang: LangOption = None,
 ) -> None:
     """List every open task, ordered by liaison, then urgency."""
+    from services.cli.due_output import Names, write_sheet, write_table
+    from services.cli.known import require_known
     from services.scheduler.tasks.due import DueQuery, compute_due
     from services.scheduler.tasks.listing import FORMATS, write_listing
 
@@ -66,17 +70,27 @@ def due(
     if fmt == "xlsx" and out is None:
         raise typer.BadParameter("xlsx needs --out FILE", param_hint="--out")
     check_out(out)
+    language = resolve_lang(lang)
+    day = as_of_date(as_of)
     engine = ensure_schema(load_settings())
-    query = DueQuery(as_of_date(as_of), org=org, liaison_id=liaison, rule=rule)
-    tasks = compute_due(engine, query)
-    if out is not None and fmt != "xlsx":
-        with out.open("w", encoding="utf-8", newline="") as handle:
-            count = write_listing(tasks, fmt, handle, None)
-        typer.echo(f"{count} open task(s) written to {out}", err=True)
+    require_known(engine, org=org, liaison=liaison)
+    tasks = compute_due(engine, DueQuery(day, org=org, liaison_id=liaison, rule=rule))
+    if fmt == "xlsx":
+        assert out is not None
+        count = write_sheet(tasks, Names.load(engine), language, out)
+    elif out is None:
+        if fmt == "table":
+            write_table(tasks, Names.load(engine), language, sys.stdout)
+        else:
+            write_listing(tasks, fmt, sys.stdout, None)
+        return
     else:
-        count = write_listing(tasks, fmt, sys.stdout, out)
-        if out is not None:
-            typer.echo(f"{count} open task(s) written to {out}", err=True)
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            if fmt == "table":
+                count = write_table(tasks, Names.load(engine), language, handle)
+            else:
+                count = write_listing(tasks, fmt, handle, None)
+    typer.echo(say("tasks_written", language, count=count, path=out), err=True)
 
 
 @app.command()
