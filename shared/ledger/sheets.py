@@ -4,7 +4,8 @@ Shared by every workbook liaison writes (the ledger export, the `due` listing, t
 report). The sheet is write-only (streamed: a province's listing does not fit in memory
 as a normal workbook), so the column widths have to be fixed before the first row is
 written: they come from the header and the first `SAMPLE_ROWS` rows, measured in display
-cells (a Chinese character is two, `rich.cells.cell_len`). Text goes in as text cells,
+cells (a Chinese character is two: Unicode's East Asian width, as a terminal counts it;
+shared/ draws nothing, so not rich's `cell_len`). Text goes in as text cells,
 never formulas (`shared/ledger/formulas.py`); dates and times go in as date cells with a
 date format, so that a spreadsheet sorts and filters them as dates.
 """
@@ -14,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
+from unicodedata import east_asian_width
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
-from rich.cells import cell_len
 
 from shared.ledger.formulas import xlsx_cell
 
@@ -93,3 +94,8 @@ def _width(value: object) -> int:
     if isinstance(value, date):
         return len("2026-01-01")
     return cell_len(str(value))
+
+
+def cell_len(text: str) -> int:
+    """Display cells of `text`: two for a wide or full-width character, one otherwise."""
+    return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
