@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli import app, check_out
+from services.cli.root import app, check_out
 from shared.db import current_revision, engine_for, ensure_schema, upgrade
 from shared.errors import ImportRejected
 from shared.ledger.importer import ImportReport
