@@ -25,8 +25,6 @@ def test_importing_the_package_alone_gives_the_whole_command_line() -> None:
 def test_a_command_module_imported_first_does_not_loop_back_into_the_package() -> None:
     # Importing one family first (as a test or a tool might) must work on its own.
     probe = "import services.cli.scheduler, services.cli.root\nprint('ok')\n"
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
