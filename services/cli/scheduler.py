@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli.labels import LangOption, resolve_lang, say
+from services.cli.labels import LangOption, resolve_lang, say, word
 from services.cli.root import app, check_out
 from shared.clock import SystemClock, local_today
 from shared.db import ensure_schema, transaction
@@ -58,8 +58,9 @@ def due(
     lang: LangOption = None,
 ) -> None:
     """List every open task, ordered by liaison, then urgency."""
-    from services.cli.due_output import Names, write_sheet, write_table
+    from services.cli.due_output import Names, counting, write_sheet, write_table
     from services.cli.known import require_known
+    from services.cli.progress import progress_bar
     from services.scheduler.tasks.due import DueQuery, compute_due
     from services.scheduler.tasks.listing import FORMATS, write_listing
 
@@ -75,21 +76,22 @@ def due(
     engine = ensure_schema(load_settings())
     require_known(engine, org=org, liaison=liaison)
     tasks = compute_due(engine, DueQuery(day, org=org, liaison_id=liaison, rule=rule))
-    if fmt == "xlsx":
-        assert out is not None
-        count = write_sheet(tasks, Names.load(engine), language, out)
-    elif out is None:
+    if out is None:  # the listing itself goes to the terminal: no bar over it
         if fmt == "table":
             write_table(tasks, Names.load(engine), language, sys.stdout)
         else:
             write_listing(tasks, fmt, sys.stdout, None)
         return
-    else:
-        with out.open("w", encoding="utf-8", newline="") as handle:
-            if fmt == "table":
-                count = write_table(tasks, Names.load(engine), language, handle)
-            else:
-                count = write_listing(tasks, fmt, handle, None)
+    with progress_bar("tasks") as progress:
+        counted = counting(tasks, word("tasks_bar", language), progress)
+        if fmt == "xlsx":
+            count = write_sheet(counted, Names.load(engine), language, out)
+        else:
+            with out.open("w", encoding="utf-8", newline="") as handle:
+                if fmt == "table":
+                    count = write_table(counted, Names.load(engine), language, handle)
+                else:
+                    count = write_listing(counted, fmt, handle, None)
     typer.echo(say("tasks_written", language, count=count, path=out), err=True)
 
 
