@@ -4,20 +4,20 @@ Shared by every workbook liaison writes (the ledger export, the `due` listing, t
 report). The sheet is write-only (streamed: a province's listing does not fit in memory
 as a normal workbook), so the column widths have to be fixed before the first row is
 written: they come from the header and the first `SAMPLE_ROWS` rows, measured in display
-cells (a Chinese character is two, `rich.cells.cell_len`). Text goes in as text cells,
+cells (a Chinese character is two, `display_width`). Text goes in as text cells,
 never formulas (`shared/ledger/formulas.py`); dates and times go in as date cells with a
 date format, so that a spreadsheet sorts and filters them as dates.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
-from rich.cells import cell_len
 
 from shared.ledger.formulas import xlsx_cell
 
@@ -59,7 +59,7 @@ class SheetWriter:
 
     def _start(self) -> None:
         pending, self._pending = self._pending or [], None
-        widths = [cell_len(h) for h in self.headers]
+        widths = [display_width(h) for h in self.headers]
         for row in pending:
             widths = [max(w, _width(v)) for w, v in zip(widths, row, strict=False)]
         for index, width in enumerate(widths, start=1):
@@ -92,4 +92,12 @@ def _width(value: object) -> int:
         return len("2026-01-01 00:00")
     if isinstance(value, date):
         return len("2026-01-01")
-    return cell_len(str(value))
+    return display_width(str(value))
+
+
+def display_width(text: str) -> int:
+    """Terminal and spreadsheet cells `text` takes: two for a wide (CJK) character.
+
+    The standard library's East Asian Width is enough for sizing a column; shared/ draws
+    nothing and so does not import a terminal library (an import-linter contract)."""
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
