@@ -9,10 +9,10 @@ goes on so that every problem is listed; then the transaction is rolled back and
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from shared.errors import ImportRejected
 from shared.ledger.import_problems import ProblemList
@@ -54,8 +54,11 @@ def import_file_set(
     progress: Progress,
     warnings: Sequence[str],
     problems: Sequence[str],
+    then: Callable[[Connection], None] | None = None,
 ) -> ImportReport:
-    """Import `tables` in one transaction; `ImportRejected` with every problem found."""
+    """Import `tables` in one transaction; `ImportRejected` with every problem found.
+
+    `then` runs in the transaction after a clean, real import (see `import_tables`)."""
     found = ProblemList([t.label for t in tables])
     for line in problems:  # files that could not be opened at all come first
         found.add(-1, 0, line)
@@ -71,6 +74,8 @@ def import_file_set(
             state = ImportState(conn, list(tables), found, progress, OrgTree.load(conn))
             _import_kinds(state)
             counts = state.counts
+            if then is not None and not found and not dry_run:
+                then(conn)
         finally:
             # Nothing is kept unless the whole set is clean, and a dry run keeps nothing.
             if found or dry_run or sys.exc_info()[0] is not None:

@@ -11,10 +11,10 @@ fact rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from shared.ledger.file_set import ImportReport, KindCount, import_file_set
 from shared.ledger.readers import Table, TableError, open_tables
@@ -57,8 +57,12 @@ def import_tables(
     *,
     dry_run: bool = False,
     progress: Progress = no_progress,
+    then: Callable[[Connection], None] | None = None,
 ) -> ImportReport:
-    """Import already opened tables (files, or rows built in code by `record`)."""
+    """Import already opened tables (files, or rows built in code by `record`).
+
+    `then` writes more in the same transaction once the tables went in clean (the liaison
+    page's audit row beside the fact it recorded): both are kept, or neither."""
     return import_file_set(
-        engine, tables, dry_run=dry_run, progress=progress, warnings=(), problems=()
+        engine, tables, dry_run=dry_run, progress=progress, warnings=(), problems=(), then=then
     )

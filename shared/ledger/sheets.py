@@ -4,17 +4,18 @@ Shared by every workbook liaison writes (the ledger export, the `due` listing, t
 report). The sheet is write-only (streamed: a province's listing does not fit in memory
 as a normal workbook), so the column widths have to be fixed before the first row is
 written: they come from the header and the first `SAMPLE_ROWS` rows, measured in display
-cells (a Chinese character is two, `display_width`). Text goes in as text cells,
+cells (a Chinese character is two: Unicode's East Asian width, as a terminal counts it;
+shared/ draws nothing, so not rich's `cell_len`). Text goes in as text cells,
 never formulas (`shared/ledger/formulas.py`); dates and times go in as date cells with a
 date format, so that a spreadsheet sorts and filters them as dates.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
+from unicodedata import east_asian_width
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
@@ -59,7 +60,7 @@ class SheetWriter:
 
     def _start(self) -> None:
         pending, self._pending = self._pending or [], None
-        widths = [display_width(h) for h in self.headers]
+        widths = [cell_len(h) for h in self.headers]
         for row in pending:
             widths = [max(w, _width(v)) for w, v in zip(widths, row, strict=False)]
         for index, width in enumerate(widths, start=1):
@@ -92,12 +93,9 @@ def _width(value: object) -> int:
         return len("2026-01-01 00:00")
     if isinstance(value, date):
         return len("2026-01-01")
-    return display_width(str(value))
+    return cell_len(str(value))
 
 
-def display_width(text: str) -> int:
-    """Terminal and spreadsheet cells `text` takes: two for a wide (CJK) character.
-
-    The standard library's East Asian Width is enough for sizing a column; shared/ draws
-    nothing and so does not import a terminal library (an import-linter contract)."""
-    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+def cell_len(text: str) -> int:
+    """Display cells of `text`: two for a wide or full-width character, one otherwise."""
+    return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)

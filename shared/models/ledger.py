@@ -92,7 +92,7 @@ class Assignment(Base):
 class Interaction(Base):
     __tablename__ = "interactions"
     #: one fact per member, day, kind and place: two visits on one day at two places are
-    #: two facts (migration 0008); "no place" is one place, stored as ''
+    #: two facts (migration 0009); "no place" is one place, stored as ''
     __table_args__ = (UniqueConstraint("member_id", "on_date", "kind", "place"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

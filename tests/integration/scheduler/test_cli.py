@@ -220,3 +220,54 @@ def test_a_formula_in_an_organization_name_comes_out_of_the_report_as_text(
     cells = [row[1] for row in load_workbook(target)["report"].iter_rows()]
     [cell] = [c for c in cells if c.value == HYPERLINK]
     assert cell.data_type == "s"
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_the_report_fits_100_columns_and_names_the_over_loaded_liaisons_and_the_unassigned(
+    run, engine: Engine, lang: str
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from shared.models import Liaison
+
+    with engine.begin() as conn:
+        conn.execute(update(Liaison).values(name="欧阳" + Liaison.liaison_id))
+    args = ("report", "--period", "2026-Q4", "--as-of", "2026-11-22", "--max-load", "2")
+    code, out, err = run(*args, "--lang", lang)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert max(cell_len(line) for line in lines) <= 100
+    code, raw, _ = run(*args, "--format", "csv")
+    rows = {r["org"]: r for r in csv.DictReader(io.StringIO(raw))}
+    over, unassigned = int(rows["TH"]["liaisons_over_load"]), int(rows["TH"]["unassigned"])
+    assert over > 0 and unassigned > 0  # the seeded ledger has both
+    listed = [line for line in lines if re.match(r"  欧阳L\d\d L\d\d  ", line)]
+    assert len(listed) == over
+    assert sum(1 for line in lines if re.match(r"  党员\d+ M\d{4}  ", line)) == unassigned
+    if lang == "zh-CN":
+        assert f"超负荷联络员（联系党员超过 2 名）：{over} 名" in lines
+        assert f"未配联络员的党员：{unassigned} 名" in lines
+        assert any(line.startswith("太湖县委 TH ") for line in lines)
+    else:
+        assert f"liaisons over the load of 2 members: {over}" in lines
+        assert f"members without a liaison: {unassigned}" in lines
+
+
+def test_the_report_workbook_has_the_figures_and_the_two_lists_with_chinese_headers(
+    run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "report.xlsx"
+    code, _, err = run(
+        "report", "--period", "2026-Q4", "--as-of", "2026-11-22", "--max-load", "2",
+        "--format", "xlsx", "--out", str(target),
+    )  # fmt: skip
+    assert code == 0, err
+    book = load_workbook(target)
+    assert book.sheetnames == ["report", "over_loaded", "unassigned"]
+    assert [c.value for c in book["report"][1]][:3] == ["组织编码", "组织名称", "党员数"]
+    assert all(book[name].freeze_panes == "A2" for name in book.sheetnames)
+    loaded = list(book["over_loaded"].iter_rows(values_only=True))
+    assert loaded[0] == ("联络员编号", "联络员", "组织编码", "联系党员数")
+    assert len(loaded) > 1 and all(row[3] > 2 for row in loaded[1:])
+    alone = list(book["unassigned"].iter_rows(values_only=True))
+    assert alone[0] == ("党员编号", "姓名", "流出地党组织") and len(alone) > 1

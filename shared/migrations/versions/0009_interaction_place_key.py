@@ -1,7 +1,7 @@
 """Interactions are keyed by (member, day, kind, place); members' ID numbers indexed
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03 08:00:00
 
 Before, a second visit on the same day at another place replaced the first (the key was
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -47,7 +47,7 @@ def downgrade() -> None:
     ).first()
     if doubled is not None:
         raise RuntimeError(
-            "cannot downgrade below 0008: member "
+            "cannot downgrade below 0009: member "
             f"{doubled.member_id} has two {doubled.kind} interactions on {doubled.on_date} "
             "(at two places), which the old key (member, day, kind) cannot hold"
         )

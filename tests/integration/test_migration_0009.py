@@ -1,4 +1,4 @@
-"""Migration 0008 (an interaction's place joins its key), up and down on both databases.
+"""Migration 0009 (an interaction's place joins its key), up and down on both databases.
 
 Each test has a database of its own (migrating the shared one down would pull the floor
 from under the other tests).
@@ -21,7 +21,7 @@ from shared.db import alembic_config, current_revision, make_engine, upgrade
 from tests.conftest import POSTGRES_URL, require_server
 from tests.drills.processes import own_database
 
-BEFORE = "0007"
+BEFORE = "0008"
 ORGANIZATION = text("INSERT INTO organizations (code, name, timezone) VALUES ('O', 'O', 'UTC')")
 MEMBER = text(
     "INSERT INTO members (member_id, name, id_number, home_org, join_date, mobile_since, "
@@ -66,7 +66,7 @@ def test_upgrading_keeps_every_visit_gives_no_place_the_empty_place_and_keys_by_
     old_schema: Engine,
 ) -> None:
     upgrade(old_schema)
-    assert current_revision(old_schema) == "0008"
+    assert current_revision(old_schema) == "0009"
     assert _places(old_schema) == [""]
     with old_schema.begin() as conn:
         conn.execute(INSERT, {"on": date(2026, 1, 5), "place": "home"})
@@ -92,5 +92,5 @@ def test_downgrading_refuses_while_one_day_holds_two_visits_at_two_places(
         conn.execute(INSERT, {"on": date(2026, 1, 5), "place": "home"})
     with pytest.raises(RuntimeError, match="member M1 has two visit interactions on 2026-01-05"):
         command.downgrade(alembic_config(old_schema), BEFORE)
-    assert current_revision(old_schema) == "0008"
+    assert current_revision(old_schema) == "0009"
     assert _places(old_schema) == ["", "home"]
