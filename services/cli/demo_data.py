@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli import app
+from services.cli.root import app
 from shared.clock import SystemClock, local_today
 from shared.ledger.values import InvalidValue, parse_date
 from shared.settings import DEFAULT_TIMEZONE

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from services.cli import app, check_out
+from services.cli.progress import progress_bar
+from services.cli.root import app, check_out
 from shared.db import current_revision, engine_for, ensure_schema, upgrade
 from shared.errors import ImportRejected
 from shared.ledger.importer import ImportReport
@@ -59,9 +60,8 @@ def import_command(
 
     engine = ensure_schema(load_settings())
     try:
-        report = import_files(
-            engine, paths, kind=kind, dry_run=dry_run, progress=sys.stderr.isatty()
-        )
+        with progress_bar("rows") as progress:
+            report = import_files(engine, paths, kind=kind, dry_run=dry_run, progress=progress)
     except ImportRejected as rejected:
         _report_problems(rejected, dry_run=dry_run)
         return

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from services.cli import app
+from services.cli.root import app
 from shared.db import ensure_schema, transaction
 from shared.errors import ConfigurationError
 from shared.settings import DEFAULT_TIMEZONE, load_settings

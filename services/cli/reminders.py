@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from services.cli import app
+from services.cli.root import app
 from shared.ledger.values import InvalidValue, parse_date
 from shared.settings import DEFAULT_TIMEZONE, load_settings
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli import app, check_out
+from services.cli.root import app, check_out
 from shared.clock import SystemClock, local_today
 from shared.db import ensure_schema, transaction
 from shared.ledger.values import InvalidValue, parse_date

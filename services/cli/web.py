@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli import app
+from services.cli.root import app
 
 token_app = typer.Typer(help="Make and revoke API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")

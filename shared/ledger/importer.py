@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ from shared.ledger.readers import Row, Table, TableError, open_tables
 from shared.ledger.storage import collapse, db_column, db_row, table_for, upsert
 from shared.ledger.validation import RowValidator, parse_cell, to_utc
 from shared.ledger.values import InvalidValue
+from shared.progress import Progress, no_progress
 
 #: Rows in a batch: row number, typed values (the valid ones), cells as read, and whether
 #: the row is valid whole (an invalid row still has its references checked, not written).
@@ -72,9 +72,12 @@ def import_files(
     *,
     kind: str | None = None,
     dry_run: bool = False,
-    progress: bool = False,
+    progress: Progress = no_progress,
 ) -> ImportReport:
-    """Import `paths` (CSV or XLSX) in one transaction; `ImportRejected` on any problem."""
+    """Import `paths` (CSV or XLSX) in one transaction; `ImportRejected` on any problem.
+
+    `progress` is told, table by table, how many rows have been read and checked.
+    """
     tables: list[Table] = []
     warnings: list[str] = []
     problems: list[str] = []
@@ -96,7 +99,7 @@ def import_tables(
     tables: Sequence[Table],
     *,
     dry_run: bool = False,
-    progress: bool = False,
+    progress: Progress = no_progress,
     warnings: Sequence[str] = (),
     problems: Sequence[str] = (),
 ) -> ImportReport:
@@ -131,7 +134,7 @@ class _Run:
 
     tables: list[Table]
     warnings: list[str]
-    show_progress: bool
+    progress: Progress
     problems: list[tuple[int, int, int, str]] = field(default_factory=list)
     counts: dict[str, _Counter] = field(default_factory=dict)
     #: entity keys of the file set → where first seen (`src << 32 | line`)
@@ -177,37 +180,19 @@ class _Run:
                 self.add(index, 1, line)
         self.org_tree = orgs.OrgTree.load(conn)
         overlaps.create_stage(conn)
-        with self._progress() as advance:
-            for kind in KINDS:
-                indexes = [i for i, t in enumerate(self.tables) if t.kind is kind]
-                if not indexes:
-                    continue
-                self.counts[kind.name] = _Counter()
-                if kind is ORGANIZATIONS:
-                    self._organizations(conn, indexes, advance)
-                    continue
-                for index in indexes:
-                    self._table(conn, index, advance)
-                if kind is ASSIGNMENTS:
-                    self._overlaps(conn)
+        for kind in KINDS:
+            indexes = [i for i, t in enumerate(self.tables) if t.kind is kind]
+            if not indexes:
+                continue
+            self.counts[kind.name] = _Counter()
+            if kind is ORGANIZATIONS:
+                self._organizations(conn, indexes)
+                continue
+            for index in indexes:
+                self._table(conn, index)
+            if kind is ASSIGNMENTS:
+                self._overlaps(conn)
         overlaps.drop_stage(conn)
-
-    @contextmanager
-    def _progress(self) -> Iterator[_Advance]:
-        if not self.show_progress:
-            yield _Advance(None)
-            return
-        from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        columns = (
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TextColumn("{task.completed:,} rows"),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-            yield _Advance(bar)
 
     # rows ------------------------------------------------------------------------------
 
@@ -250,22 +235,25 @@ class _Run:
         except TableError as exc:
             self.add(index, 0, str(exc))
 
-    def _table(self, conn: Connection, index: int, advance: _Advance) -> None:
+    def _table(self, conn: Connection, index: int) -> None:
         table = self.tables[index]
         validator = RowValidator(table.kind, table.columns)
         counter = self.counts[table.kind.name]
         batch: Batch = []
-        task = advance.start(table.label)
+        read = 0
+        self.progress(table.label, 0)
         for line, raw in self._rows(index):
             counter.read += 1
+            read += 1
             row, ok = self._validate(index, validator, line, raw)
             batch.append((line, row, raw, ok))
             if len(batch) >= BATCH_ROWS:
                 self._flush(conn, index, batch)
-                advance(task, len(batch))
+                self.progress(table.label, len(batch))
                 batch = []
         self._flush(conn, index, batch)
-        advance(task, len(batch))
+        # The table's size is known only once read: telling it now fills its bar.
+        self.progress(table.label, len(batch), total=read)
 
     def _flush(self, conn: Connection, index: int, batch: Batch) -> None:
         table = self.tables[index]
@@ -364,7 +352,7 @@ class _Run:
 
     # organizations -----------------------------------------------------------------------
 
-    def _organizations(self, conn: Connection, indexes: list[int], advance: _Advance) -> None:
+    def _organizations(self, conn: Connection, indexes: list[int]) -> None:
         """Organizations are few: held whole, so a parent may come later and cycles show."""
         assert self.org_tree is not None
         counter = self.counts[ORGANIZATIONS.name]
@@ -374,15 +362,18 @@ class _Run:
             if table.problems:  # listed already; see `_table`
                 continue
             validator = RowValidator(ORGANIZATIONS, table.columns)
-            task = advance.start(table.label)
+            self.progress(table.label, 0)
+            read = 0
             for line, raw in self._rows(index):
                 counter.read += 1
+                read += 1
                 row, _ok = self._validate(index, validator, line, raw)
-                advance(task, 1)
+                self.progress(table.label, 1)
                 # An invalid row still takes part in the parent checks; nothing is written.
                 registered = self.keys.get(ORGANIZATIONS.name, {}).get(str(row.get("code")))
                 if registered == index << 32 | line:
                     staged.append(orgs.StagedOrg(index, line, row, raw))
+            self.progress(table.label, 0, total=read)
         parent_column = ORGANIZATIONS.column("parent_code")
         for org in staged:
             with_parent = "parent_code" in self.tables[org.src].columns
@@ -419,19 +410,3 @@ class _Run:
 
 def _end(day: date | None) -> str:
     return "(open)" if day is None else day.isoformat()
-
-
-class _Advance:
-    """Advances the progress bar, or does nothing when none is shown."""
-
-    def __init__(self, bar: object) -> None:
-        self.bar = bar
-
-    def start(self, label: str) -> object:
-        if self.bar is None:
-            return None
-        return self.bar.add_task(label, total=None)  # type: ignore[attr-defined]
-
-    def __call__(self, task: object, rows: int) -> None:
-        if self.bar is not None and rows:
-            self.bar.advance(task, rows)  # type: ignore[attr-defined]

@@ -7,12 +7,11 @@ from typing import Any
 
 import typer
 
-from services.cli import _register, app
+from services.cli import app
 
 
 def liaison_command() -> Any:
     """The click command typer builds (typer ships its own copy of click, hence Any)."""
-    _register()
     return typer.main.get_command(app)
 
 

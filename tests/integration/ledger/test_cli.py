@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-import services.cli
 from shared.models import Interaction
+from tests.cli import liaison as run_liaison
 from tests.integration.ledger.conftest import ledger_rows
 from tests.integration.ledger.sample import LEDGER, M1_ID, M1_PHONE, M2_PHONE, write_csv
 
@@ -17,8 +17,7 @@ Ledger = dict[str, list[dict[str, object]]]
 
 
 def liaison(*args: str) -> Result:
-    services.cli._register()
-    return CliRunner().invoke(services.cli.app, list(args))
+    return run_liaison(*args)
 
 
 @pytest.fixture

@@ -276,9 +276,18 @@ def test_id_numbers_of_other_birth_dates_are_accepted() -> None:
     assert id_number("20000229")[-1] in "0123456789X"
 
 
-def test_an_import_with_a_progress_bar_reports_the_same_counts(
-    engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_the_importer_tells_its_progress_callback_every_row_it_read_and_each_table_s_size(
+    engine: Engine, tmp_path: Path
 ) -> None:
-    report = import_files(engine, write_csv(tmp_path), dry_run=True, progress=True)
-    assert report.read("interactions") == 3 and report.written("interactions") == 3
-    assert "interactions.csv" in capsys.readouterr().err
+    told: dict[str, int] = {}
+    totals: dict[str, int | None] = {}
+
+    def progress(label: str, steps: int, total: int | None = None) -> None:
+        told[label] = told.get(label, 0) + steps
+        totals[label] = total if total is not None else totals.get(label)
+
+    report = import_files(engine, write_csv(tmp_path), dry_run=True, progress=progress)
+    assert len(told) == len(report.counts) > 0
+    for count in report.counts:
+        assert told[f"{count.kind}.csv"] == count.read
+        assert totals[f"{count.kind}.csv"] == count.read

@@ -10,19 +10,17 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-import services.cli as cli
 from services.notifier.broker import NOTIFICATIONS_QUEUE
 from services.notifier.outbox import mark_queued, transition
 from shared.db import transaction
 from shared.models import Notification
+from tests.cli import liaison
 from tests.integration.notifier.conftest import DAYTIME, NotificationFactory
 
 
 def invoke(*args: str) -> tuple[int, str]:
-    cli._register()
-    result = CliRunner().invoke(cli.app, list(args))
+    result = liaison(*args)
     return result.exit_code, result.stdout
 
 

@@ -253,9 +253,7 @@ def test_liaison_run_dry_run_prints_the_overridden_template_with_todays_wording(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from typer.testing import CliRunner
-
-    import services.cli as cli
+    from tests.cli import liaison
 
     overrides = tmp_path / "templates"
     overrides.mkdir()
@@ -263,7 +261,6 @@ def test_liaison_run_dry_run_prints_the_overridden_template_with_todays_wording(
         "【新仓镇】{{ member_name }}：{{ event_date|zh_day(today) }}{{ starts_time }}", "utf-8"
     )
     monkeypatch.setenv("LIAISON_TEMPLATES_DIR", str(overrides))
-    cli._register()
-    result = CliRunner().invoke(cli.app, ["run", "--dry-run", "--as-of", "2026-12-02T08:30"])
+    result = liaison("run", "--dry-run", "--as-of", "2026-12-02T08:30")
     assert result.exit_code == 0, result.output
     assert "【新仓镇】党员M1：12月5日19:30" in result.stdout

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
-from typer.testing import CliRunner
 
-import services.cli as cli
+from tests.cli import liaison
 from tests.integration.scheduler.ledger import build_ledger
 
 AS_OF = date(2026, 11, 22)
@@ -22,11 +21,9 @@ AS_OF = date(2026, 11, 22)
 @pytest.fixture
 def run(engine: Engine, liaison_env: dict[str, str]):  # type: ignore[no-untyped-def]
     build_ledger(engine, seed=21, members=40, as_of=AS_OF)
-    cli._register()
-    runner = CliRunner()
 
     def invoke(*args: str) -> tuple[int, str, str]:
-        result = runner.invoke(cli.app, list(args))
+        result = liaison(*args)
         return result.exit_code, result.stdout, result.stderr
 
     return invoke
@@ -106,9 +103,7 @@ def test_policy_set_overrides_a_subtree_and_policy_show_names_the_source(run) ->
 
 
 def test_policy_set_refuses_an_unknown_parameter(run) -> None:  # type: ignore[no-untyped-def]
-    result = CliRunner().invoke(
-        cli.app, ["policy", "set", "--org", "TH", "monthly_contact.colour=1"]
-    )
+    result = liaison("policy", "set", "--org", "TH", "monthly_contact.colour=1")
     assert result.exit_code != 0
     assert "has no parameter 'colour'" in str(result.exception)
 

@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 from sqlalchemy import Engine, insert
-from typer.testing import CliRunner
 
 from services.scheduler.tasks.report import PeriodError, compliance_report, parse_period
 from shared.models import (
@@ -187,12 +186,9 @@ def test_a_malformed_period_is_refused_with_the_accepted_spellings(text: str) ->
 def test_the_report_command_writes_csv_with_one_row_per_organization(
     ledger: Engine, liaison_env: dict[str, str]
 ) -> None:
-    import services.cli as cli
+    from tests.cli import liaison
 
-    cli._register()
-    result = CliRunner().invoke(
-        cli.app, ["report", "--period", "2026-Q4", "--as-of", "2026-11-22", "--format", "csv"]
-    )
+    result = liaison("report", "--period", "2026-Q4", "--as-of", "2026-11-22", "--format", "csv")
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[0].startswith("org,name,members,contacts_met")

@@ -6,16 +6,14 @@ import pytest
 import redis
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from services import cli
 from services.web.tokens import authenticate, hash_token
 from shared.models import ApiToken
+from tests.cli import liaison
 
 
 def run(*args: str) -> tuple[int, str]:
-    cli._register()
-    result = CliRunner().invoke(cli.app, list(args))
+    result = liaison(*args)
     return result.exit_code, result.output
 
 

@@ -19,12 +19,12 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
 from stdnum.cn import ric
-from typer.testing import CliRunner
 
 from shared.errors import LedgerError
 from shared.ledger.kinds import KINDS_BY_NAME
 from shared.ledger.synthetic import FILE_KINDS, SyntheticSummary, generate_ledger
 from shared.ledger.synthetic_dates import add_months, age_on, years_before
+from tests.cli import liaison
 
 AS_OF = date(2026, 11, 22)
 MEMBERS = 2000
@@ -458,12 +458,8 @@ def test_a_29_february_birthday_falls_on_28_february_in_common_years() -> None:
 
 
 def test_demo_data_writes_the_files_and_prints_a_summary(tmp_path: Path) -> None:
-    import services.cli
-    from services.cli import app
-
-    services.cli._register()
-    result = CliRunner().invoke(
-        app, ["demo-data", "--members", "120", "--seed", "3", "--as-of", "2026-11-22",
+    result = liaison(
+        *["demo-data", "--members", "120", "--seed", "3", "--as-of", "2026-11-22",
               "--out", str(tmp_path)]
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -475,12 +471,8 @@ def test_demo_data_writes_the_files_and_prints_a_summary(tmp_path: Path) -> None
 
 
 def test_demo_data_rejects_a_malformed_as_of(tmp_path: Path) -> None:
-    import services.cli
-    from services.cli import app
-
-    services.cli._register()
-    result = CliRunner().invoke(
-        app, ["demo-data", "--members", "5", "--as-of", "2026-02-30", "--out", str(tmp_path)]
+    result = liaison(
+        *["demo-data", "--members", "5", "--as-of", "2026-02-30", "--out", str(tmp_path)]
     )
     assert result.exit_code != 0
     assert not list(tmp_path.iterdir())
