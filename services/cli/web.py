@@ -41,7 +41,9 @@ def status(
 ) -> None:
     """Queues, dead notifications, workers, the scheduler and alerts, as tables."""
     from rich.console import Console
+    from sqlalchemy.orm import Session
 
+    from services.notifier import dead_by_reason
     from services.web.alerts import AlertBook
     from services.web.context import WebContext
     from services.web.labels import LANGS, Labels
@@ -60,7 +62,9 @@ def status(
     snap = take_snapshot(ctx.engine, ctx.redis, ctx.namespace, ctx.web, now=ctx.clock.now())
     alerts = AlertBook(ctx.redis, ctx.web, None).current(snap)
     tz = viewer_timezone(ctx.engine, home_root(ctx.engine, None))
-    render_status(snap, alerts, Console(), t=Labels(lang), tz=tz)
+    with Session(ctx.engine) as session:
+        groups = dead_by_reason(session)
+    render_status(snap, alerts, Console(), t=Labels(lang), tz=tz, groups=groups)
 
 
 @token_app.command("create")

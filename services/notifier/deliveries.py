@@ -76,6 +76,46 @@ def reason_of(last_error: str | None) -> str:
     return (text[0] if text else NO_REASON)[:REASON_MAX]
 
 
+def _filters(
+    statuses: Sequence[str],
+    channel: str | None,
+    kind: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    scope: ColumnElement[bool] | None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if scope is not None:
+        conditions.append(scope)
+    if statuses:
+        conditions.append(Notification.status.in_(statuses))
+    if channel:
+        conditions.append(Notification.channel == channel)
+    if kind:
+        conditions.append(Notification.kind == kind)
+    if since:
+        conditions.append(Notification.created_at >= since)
+    if until:
+        conditions.append(Notification.created_at < until)
+    return conditions
+
+
+def count_deliveries(
+    session: Session,
+    *,
+    statuses: Sequence[str] = (),
+    channel: str | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    scope: ColumnElement[bool] | None = None,
+) -> int:
+    """How many notifications `list_deliveries` would list with no limit."""
+    conditions = _filters(statuses, channel, kind, since, until, scope)
+    query = select(func.count()).select_from(Notification).where(*conditions)
+    return int(session.scalar(query) or 0)
+
+
 def list_deliveries(
     session: Session,
     *,
@@ -93,19 +133,11 @@ def list_deliveries(
     The one query of the delivery log: `liaison deliveries`, the API and the dashboard
     read it. `scope` admits only some notifications (the caller's part of the ledger);
     `with_attempts` adds each row's last attempt (provider, latency, error code)."""
-    query = select(Notification).order_by(Notification.created_at.desc(), Notification.id.desc())
-    if scope is not None:
-        query = query.where(scope)
-    if statuses:
-        query = query.where(Notification.status.in_(statuses))
-    if channel:
-        query = query.where(Notification.channel == channel)
-    if kind:
-        query = query.where(Notification.kind == kind)
-    if since:
-        query = query.where(Notification.created_at >= since)
-    if until:
-        query = query.where(Notification.created_at < until)
+    query = (
+        select(Notification)
+        .where(*_filters(statuses, channel, kind, since, until, scope))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
     if limit:
         query = query.limit(limit)
     found = list(session.scalars(query))

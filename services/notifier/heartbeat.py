@@ -57,21 +57,30 @@ class WorkerHeartbeat(dramatiq.Middleware):
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         declared = worker.consumer_whitelist or broker.get_declared_queues()
-        queues = sorted(q for q in declared if not q.endswith((".DQ", ".XQ")))
+        self.start(
+            sorted(q for q in declared if not q.endswith((".DQ", ".XQ"))), worker.worker_threads
+        )
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self.stop()
+
+    def start(self, queues: list[str], threads: int) -> None:
+        """Beat now and every `interval_s` seconds, until `stop`."""
         host, pid = socket.gethostname(), os.getpid()
         self._key = f"{PREFIX}{host}:{pid}:{uuid4().hex[:8]}"
         self._body = {
             "host": host,
             "pid": pid,
             "queues": queues,
-            "threads": worker.worker_threads,
+            "threads": threads,
             "started_at": datetime.now(UTC).isoformat(),
         }
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="liaison-heartbeat", daemon=True)
         self._thread.start()
 
-    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def stop(self) -> None:
+        """Stop beating and say so: the key goes at once, not when its TTL runs out."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.interval_s + 1)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -81,8 +81,8 @@ def render_page(name: str, request: Request, status: int = 200, **values: Any) -
     """The page in the language asked for (remembered in a cookie when asked)."""
     lang = _lang(request)
     other = next(lang_ for lang_ in LANGS if lang_ != lang)
-    query = {k: v for k, v in request.query_params.items() if k != "lang"}
-    switch = str(request.url.path) + "?" + urlencode({**query, "lang": other})
+    # Only the language: nothing else of the query string is echoed into the page.
+    switch = f"{request.url.path}?lang={other}"
     response = HTMLResponse(
         _env.get_template(name).render(t=Labels(lang), lang=lang, switch=switch, **values),
         status_code=status,

@@ -126,6 +126,7 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "col.attempts": ("尝试", "tries"),
     "col.error": ("错误", "error"),
     "deliveries.total": ("共 {n} 条", "{n} in all"),
+    "deliveries.shown": ("只列出最新的 {n} 条（--limit）", "only the newest {n} listed (--limit)"),
     "charts": ("发送量与时延", "Volumes and latency"),
     "chart.volume": (
         "每{unit}发送量（按类型与渠道）",

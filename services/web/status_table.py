@@ -3,9 +3,12 @@ same labels (Chinese by default) and the same dead count."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.table import Table
 
+from services.notifier import DeadGroup
 from services.web.alerts import Alert
 from services.web.labels import Labels
 from services.web.snapshot import Snapshot
@@ -13,7 +16,13 @@ from services.web.times import local_text
 
 
 def render_status(
-    snap: Snapshot, alerts: list[Alert], console: Console, *, t: Labels, tz: str
+    snap: Snapshot,
+    alerts: list[Alert],
+    console: Console,
+    *,
+    t: Labels,
+    tz: str,
+    groups: Sequence[DeadGroup] = (),
 ) -> None:
     queues = Table(title=t("queues"))
     keys = ("queue.name", "queue.waiting", "queue.in_flight", "queue.delayed", "queue.dead",
@@ -27,7 +36,14 @@ def render_status(
             str(snap.dead_in(q.name)), oldest, str(snap.workers_on(q.name)),
         )  # fmt: skip
     console.print(queues)
-    console.print(f"{t('dead')}: {snap.dead}")
+    console.print(f"{t('dead')}: {snap.dead}", highlight=False)
+    if groups:
+        reasons = Table(title=t("dead.reason"))
+        reasons.add_column(t("dead.count"), justify="right")
+        reasons.add_column(t("dead.reason"), overflow="fold")
+        for g in groups:
+            reasons.add_row(str(g.count), g.reason)
+        console.print(reasons)
     workers = Table(title=f"{t('workers')}: {len(snap.workers)}")
     for key in ("worker.host", "worker.pid", "worker.queues", "worker.last_seen"):
         workers.add_column(t(key))
