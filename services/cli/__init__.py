@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from services.cli import demo_data, ledger, notifier, reminders, scheduler, web
+from services.cli import demo_data, ledger, notifier, page_links, reminders, scheduler, web
 from services.cli.root import app
 from shared.masking import MaskingFilter
 from shared.settings import load_settings
@@ -49,6 +49,7 @@ __all__ = [
     "ledger",
     "main",
     "notifier",
+    "page_links",
     "reminders",
     "scheduler",
     "web",

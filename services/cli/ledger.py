@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from services.cli.labels import LangOption, resolve_lang, say
 from services.cli.progress import progress_bar
 from services.cli.root import app, check_out
 from shared.db import current_revision, engine_for, ensure_schema, upgrade
@@ -78,8 +79,12 @@ def export_command(
     full: Annotated[
         bool, typer.Option(help="Write ID numbers, phones and emails unmasked.")
     ] = False,
+    lang: LangOption = None,
 ) -> None:
-    """Export the ledger in the import format (personal columns masked unless --full)."""
+    """Export the ledger in the import format (personal columns masked unless --full).
+
+    CSV has the contract's column names and codes whatever --lang says; an XLSX in zh-CN
+    has the Chinese headers, which import reads back."""
     from shared.ledger.exporter import export_kind
 
     if fmt not in ("csv", "xlsx"):
@@ -88,12 +93,23 @@ def export_command(
         raise typer.BadParameter(f"{kind} as {fmt} needs --out", param_hint="--out")
     if not (kind == "all" and fmt == "csv"):  # a folder, made if missing
         check_out(out)
+    language = resolve_lang(lang)
     engine = ensure_schema(load_settings())
     if out is not None:
-        count = export_kind(engine, kind, "xlsx" if fmt == "xlsx" else "csv", out, full=full)
-        typer.echo(f"{count} row(s) written to {out}", err=True)
+        with progress_bar("rows") as progress:
+            count = export_kind(
+                engine,
+                kind,
+                "xlsx" if fmt == "xlsx" else "csv",
+                out,
+                full=full,
+                chinese_headers=language == "zh-CN",
+                progress=progress,
+            )
+        typer.echo(say("rows_written", language, count=count, path=out), err=True)
         return
-    # The bytes on stdout are UTF-8 whatever the terminal's locale, as in a file.
+    # The bytes on stdout are UTF-8 whatever the terminal's locale, as in a file. No bar:
+    # the rows themselves go to the terminal.
     stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
     try:
         export_kind(engine, kind, "csv", stream, full=full)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from services.cli.labels import LangOption, resolve_lang, say, word
 from services.cli.root import app, check_out
 from shared.clock import SystemClock, local_today
 from shared.db import ensure_schema, transaction
@@ -54,8 +55,12 @@ def due(
     rule: Annotated[str | None, typer.Option(help="Only this rule.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl, table, csv or xlsx.")] = "table",
     out: Annotated[Path | None, typer.Option(help="Write to this file (needed for xlsx).")] = None,
+    lang: LangOption = None,
 ) -> None:
     """List every open task, ordered by liaison, then urgency."""
+    from services.cli.due_output import Names, counting, write_sheet, write_table
+    from services.cli.known import require_known
+    from services.cli.progress import progress_bar
     from services.scheduler.tasks.due import DueQuery, compute_due
     from services.scheduler.tasks.listing import FORMATS, write_listing
 
@@ -66,17 +71,28 @@ def due(
     if fmt == "xlsx" and out is None:
         raise typer.BadParameter("xlsx needs --out FILE", param_hint="--out")
     check_out(out)
+    language = resolve_lang(lang)
+    day = as_of_date(as_of)
     engine = ensure_schema(load_settings())
-    query = DueQuery(as_of_date(as_of), org=org, liaison_id=liaison, rule=rule)
-    tasks = compute_due(engine, query)
-    if out is not None and fmt != "xlsx":
-        with out.open("w", encoding="utf-8", newline="") as handle:
-            count = write_listing(tasks, fmt, handle, None)
-        typer.echo(f"{count} open task(s) written to {out}", err=True)
-    else:
-        count = write_listing(tasks, fmt, sys.stdout, out)
-        if out is not None:
-            typer.echo(f"{count} open task(s) written to {out}", err=True)
+    require_known(engine, org=org, liaison=liaison)
+    tasks = compute_due(engine, DueQuery(day, org=org, liaison_id=liaison, rule=rule))
+    if out is None:  # the listing itself goes to the terminal: no bar over it
+        if fmt == "table":
+            write_table(tasks, Names.load(engine), language, sys.stdout)
+        else:
+            write_listing(tasks, fmt, sys.stdout, None)
+        return
+    with progress_bar("tasks") as progress:
+        counted = counting(tasks, word("tasks_bar", language), progress)
+        if fmt == "xlsx":
+            count = write_sheet(counted, Names.load(engine), language, out)
+        else:
+            with out.open("w", encoding="utf-8", newline="") as handle:
+                if fmt == "table":
+                    count = write_table(counted, Names.load(engine), language, handle)
+                else:
+                    count = write_listing(counted, fmt, handle, None)
+    typer.echo(say("tasks_written", language, count=count, path=out), err=True)
 
 
 @app.command()
@@ -86,9 +102,15 @@ def why(
 ) -> None:
     """Explain, rule by rule, why a member is or is not due."""
     from services.scheduler.tasks.why import explain_member, render_explanation
+    from shared.page_links import page_history
 
     engine = ensure_schema(load_settings())
-    typer.echo(render_explanation(explain_member(engine, member, as_of_date(as_of))))
+    day = as_of_date(as_of)
+    typer.echo(render_explanation(explain_member(engine, member, day)))
+    history = page_history(engine, member, day)
+    if history:
+        typer.echo("\nrecorded on the liaison's page (source page):")
+        typer.echo("\n".join(f"  {line}" for line in history))
 
 
 @policy_app.command("show")
@@ -135,9 +157,17 @@ def report(
     fmt: Annotated[str, typer.Option("--format", help="table, csv or xlsx.")] = "table",
     out: Annotated[Path | None, typer.Option(help="Write to this file (needed for xlsx).")] = None,
     as_of: AsOf = None,
-    max_load: Annotated[int, typer.Option(help="Members per liaison before over-load.")] = 5,
+    max_load: Annotated[int, typer.Option(min=1, help="Members per liaison before over-load.")] = 5,
+    details: Annotated[
+        bool, typer.Option(help="List every over-loaded liaison and unassigned member.")
+    ] = False,
+    lang: LangOption = None,
 ) -> None:
-    """Compliance per organization: contacts and visits done, gaps, loads; totals roll up."""
+    """Compliance per organization: contacts and visits done, gaps, loads; totals roll up;
+    then who the over-loaded liaisons and the members without a liaison are."""
+    from services.cli import report_output
+    from services.cli.known import require_known
+    from services.cli.progress import progress_bar
     from services.scheduler.tasks import report as reporting
 
     if fmt not in ("table", "csv", "xlsx"):
@@ -145,51 +175,25 @@ def report(
     if fmt == "xlsx" and out is None:
         raise typer.BadParameter("xlsx needs --out FILE", param_hint="--out")
     check_out(out)
+    language = resolve_lang(lang)
+    day = as_of_date(as_of)
     engine = ensure_schema(load_settings())
-    result = reporting.compliance_report(
-        engine, period, today=as_of_date(as_of), org=org, max_load=max_load
-    )
+    require_known(engine, org=org)
+    with progress_bar("members") as progress:
+        result = reporting.compliance_report(
+            engine, period, today=day, org=org, max_load=max_load, progress=progress
+        )
     if fmt == "xlsx":
         assert out is not None
-        count = reporting.write_xlsx(result, out)
-        typer.echo(f"{count} organization(s) written to {out}", err=True)
+        count = report_output.write_sheets(result, language, out)
+        typer.echo(say("orgs_written", language, count=count, path=out), err=True)
         return
-    rows = [reporting.row_values(r) for r in result.rows]
     handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
     try:
         if fmt == "csv":
             reporting.write_csv(result, handle)
-            return
-        handle.write(
-            f"compliance {result.period_start.isoformat()}..{result.period_end.isoformat()}"
-            f" (evaluated on {result.evaluated_on.isoformat()}); each row covers its subtree\n"
-        )
-        header = (
-            "organization",
-            "members",
-            "contacts",
-            "visits",
-            "unassigned",
-            "over-load",
-            "movers w/o 1:1",
-            "80+ <2 visits",
-            "no event",
-        )
-        handle.write(
-            "  ".join(f"{h:>14}" if i else f"{h:<34}" for i, h in enumerate(header)) + "\n"
-        )
-        for r, values in zip(result.rows, rows, strict=True):
-            label = ("  " * r.depth + f"{r.org} {r.name}")[:34]
-            cells = [
-                label.ljust(34),
-                values[2],
-                f"{values[5]} ({values[3]}/{values[4]})",
-                f"{values[8]} ({values[6]}/{values[7]})",
-                *values[9:],
-            ]
-            handle.write(
-                "  ".join(str(c) if i == 0 else f"{c!s:>14}" for i, c in enumerate(cells)) + "\n"
-            )
+        else:
+            report_output.write_text(result, language, handle, details=details)
     finally:
         if out:
             handle.close()

@@ -26,7 +26,6 @@ from services.web.deps import Caller, Ctx, require_roles
 from services.web.inputs import MAX_DAY, MIN_DAY, check_period
 from services.web.labels import ZH, Labels
 from services.web.ops import dead_items, delivery_log, requeue
-from services.web.recording import SOURCE_API, record_from
 from services.web.schemas import (
     AlertOut,
     Compliance,
@@ -51,6 +50,7 @@ from services.web.snapshot import take_snapshot
 from services.web.tokens import Principal
 from shared.clock import local_today
 from shared.errors import ImportRejected
+from shared.ledger.recording import SOURCE_API, record_fact
 from shared.masking import mask_phone, mask_text
 from shared.models import (
     Assignment,
@@ -130,7 +130,7 @@ def record_interaction(member_id: str, body: InteractionIn, caller: Caller, ctx:
         "liaison_id": liaison_id,
     }
     try:
-        report = record_from(ctx.engine, "interactions", values, source=SOURCE_API)
+        report = record_fact(ctx.engine, "interactions", values, source=SOURCE_API)
     except ImportRejected as exc:
         raise HTTPException(422, [mask_text(p) for p in exc.problems]) from exc
     return Recorded(

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 
 from services.bootstrap import bootstrap
 from services.notifier import every_mailer, ops_robot_mailer
-from services.web import aliyun_receipts, api, dashboard, health, webhooks
+from services.web import aliyun_receipts, api, dashboard, health, liaison_page, webhooks
 from services.web.alert_loop import AlertLoop
 from services.web.api_docs import add_api_docs
 from services.web.context import WebContext
@@ -104,6 +104,7 @@ def create_app(
     app.include_router(aliyun_receipts.router)
     app.include_router(api.router)
     app.include_router(dashboard.router)
+    app.include_router(liaison_page.router)
     add_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from services.notifier import record_opt_out, remove_opt_out
 from services.scheduler.tasks.policy import OrgTree
-from services.web.recording import SOURCE_SMS_REPLY, record_from
 from services.web.replies import Reply, parse_reply
 from shared.db import transaction
 from shared.errors import LiaisonError
+from shared.ledger.recording import SOURCE_SMS_REPLY, record_fact
 from shared.masking import mask_phone
 from shared.models import (
     Assignment,
@@ -227,7 +227,7 @@ def _record_task(engine: Engine, liaison_id: str, task: Mapping[str, Any], today
                 return False
             values["campaign_id"] = campaign
     try:
-        record_from(engine, kind, values, source=SOURCE_SMS_REPLY)
+        record_fact(engine, kind, values, source=SOURCE_SMS_REPLY)
     except LiaisonError as exc:
         log.warning("an SMS reply could not be recorded: %s", exc)
         return False

@@ -11,7 +11,7 @@ references), the organizations, and one batch; never the fact rows.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -102,8 +102,12 @@ def import_tables(
     progress: Progress = no_progress,
     warnings: Sequence[str] = (),
     problems: Sequence[str] = (),
+    then: Callable[[Connection], None] | None = None,
 ) -> ImportReport:
-    """Import already opened tables (files, or rows built in code by `record`)."""
+    """Import already opened tables (files, or rows built in code by `record`).
+
+    `then` writes more in the same transaction once the tables went in clean (the liaison
+    page's audit row beside the fact it recorded): both are kept, or neither."""
     run = _Run(list(tables), list(warnings), progress)
     for line in problems:
         run.add(-1, 0, line)
@@ -111,6 +115,8 @@ def import_tables(
         transaction = conn.begin()
         try:
             run.execute(conn)
+            if then is not None and not run.problems and not dry_run:
+                then(conn)
         finally:
             # Nothing is kept unless the whole set is clean, and a dry run keeps nothing.
             if run.problems or dry_run or sys.exc_info()[0] is not None:

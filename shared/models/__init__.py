@@ -23,6 +23,7 @@ from shared.models.notifications import (
     NotificationEvent,
     OptOut,
 )
+from shared.models.page import LiaisonLink, PageRecord
 from shared.models.planning import PlanningMark
 from shared.models.policy import CalendarOverride, PolicyOverride, Rule
 from shared.models.web import InboundMessage, WebSession
@@ -39,6 +40,7 @@ __all__ = [
     "InboundMessage",
     "Interaction",
     "Liaison",
+    "LiaisonLink",
     "MaterialDelivery",
     "Member",
     "Move",
@@ -47,6 +49,7 @@ __all__ = [
     "NotificationEvent",
     "OptOut",
     "Organization",
+    "PageRecord",
     "PlanningMark",
     "PolicyOverride",
     "Review",

@@ -27,6 +27,7 @@ from services.scheduler.planning.schedules import local_date, periodic_occasion
 from services.scheduler.tasks.due import DueQuery, Task, compute_due
 from shared.clock import Clock
 from shared.models import Assignment, Liaison, Member, Notification, Rule
+from shared.page_links import PageSettings, link_for_digest, load_page_settings
 
 KIND = "liaison_digest"
 ESCALATION = "branch_escalation"
@@ -240,8 +241,10 @@ def digest_and_escalation_drafts(
         yield from drafts_for(secretary, ESCALATION, f"escalation:{occasion}", data, route)
 
 
-def digest_refresher(clock: Clock) -> Refresher:
-    """The refresher of digests: the liaison's open tasks as they stand at send time."""
+def digest_refresher(clock: Clock, page: PageSettings | None = None) -> Refresher:
+    """The refresher of digests: the liaison's open tasks as they stand at send time, and
+    the link to the liaison's page (`link`: the SMS and email print it, the WeCom card
+    opens it) when LIAISON_PAGE_SECRET and LIAISON_PUBLIC_URL are set."""
 
     def refresh(session: Session, notification: Notification) -> dict[str, Any] | None:
         bind = session.get_bind()
@@ -252,7 +255,14 @@ def digest_refresher(clock: Clock) -> Refresher:
             return None
         name = str(notification.data.get("liaison_name", ""))
         # What the planner put in beside the tasks (the SMS route, a link) travels on.
-        return {**notification.data, **digest_data(name, today, tasks, rolling_rules(session))}
+        data = {**notification.data, **digest_data(name, today, tasks, rolling_rules(session))}
+        if page is not None and page.enabled and notification.recipient_type == "liaison":
+            # Its own transaction: the link is kept whatever becomes of this send.
+            with engine.begin() as conn:
+                url = link_for_digest(conn, page, notification.recipient_id, now=clock.now())
+            if url is not None:
+                data["link"] = url
+        return data
 
     return refresh
 
@@ -261,6 +271,6 @@ def register_refreshers(clock: Clock) -> None:
     """Register the planner's refreshers with the notifier (a worker calls this at start):
     digests re-read their tasks, and member messages (event reminders, greetings) check
     the member is still in scope and take the send day their wording depends on."""
-    register_refresher(KIND, digest_refresher(clock))
+    register_refresher(KIND, digest_refresher(clock, load_page_settings()))
     register_refresher(events.KIND, events.event_refresher(clock))
     register_refresher(birthdays.KIND, birthdays.greeting_refresher(clock))

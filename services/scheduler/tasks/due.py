@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from services.scheduler.tasks.evaluation import (
@@ -25,6 +25,7 @@ from services.scheduler.tasks.loader import (
     DEFAULT_BATCH_SIZE,
     MemberFilter,
     active_campaigns,
+    member_homes,
     stream_members,
 )
 from services.scheduler.tasks.policy import OrgTree, PolicyBook, PolicyError
@@ -38,6 +39,19 @@ class DueQuery:
     org: str | None = None  #: the organization whose whole subtree is listed
     liaison_id: str | None = None
     rule: str | None = None
+    #: several liaisons' members (with `liaison_id`, if given), read by member id
+    liaison_ids: tuple[str, ...] | None = None
+    member_ids: tuple[str, ...] | None = None  #: these members only, read by member id
+
+    @property
+    def liaisons(self) -> list[str] | None:
+        """Every liaison asked for (None: any)."""
+        if self.liaison_id is None and self.liaison_ids is None:
+            return None
+        return [
+            *([self.liaison_id] if self.liaison_id is not None else []),
+            *(self.liaison_ids or ()),
+        ]
 
 
 class Task(NamedTuple):
@@ -138,6 +152,54 @@ def member_tasks(
     return tasks
 
 
+#: the most members a listing looks up by id (`DueQuery.liaison_ids`, `member_ids`): each
+#: fact table's branch names them all, and SQLite takes 32,766 parameters at most
+FEW_MEMBERS_MAX = 2000
+
+
+class _RulesInPlay:
+    """The enabled rules of each organization (only the asked-for one, if any), and their
+    evaluators for one run.
+
+    Organizations of one policy share one tuple of rules (`PolicyBook.task_rules`), so
+    the rules in play and the prepared evaluators are worked out once per policy, not
+    once per organization. A disabled rule lists nothing, so the hot loop never visits it.
+    """
+
+    def __init__(self, book: PolicyBook, rule: str | None, orgs: Iterable[str]) -> None:
+        self._book, self._rule = book, rule
+        self._wanted: dict[int, tuple[EffectiveRule, ...]] = {}
+        self._by_policy: dict[int, list[tuple[Evaluator, int]]] = {}
+        self._by_org: dict[str, list[tuple[Evaluator, int]]] = {}
+        for org in orgs:
+            self.rules_for(org)
+
+    def rules_for(self, org: str) -> tuple[EffectiveRule, ...]:
+        rules = self._book.task_rules(org)
+        found = self._wanted.get(id(rules))
+        if found is None:
+            found = self._wanted[id(rules)] = tuple(
+                r for r in rules if r.enabled and self._rule in (None, r.name)
+            )
+        return found
+
+    @property
+    def rules(self) -> list[EffectiveRule]:
+        return [r for rules in self._wanted.values() for r in rules]
+
+    def evaluators(self, org: str, ctx: Context) -> list[tuple[Evaluator, int]]:
+        """`org`'s evaluators, each with its rule's priority."""
+        found = self._by_org.get(org)
+        if found is None:
+            rules = self.rules_for(org)
+            found = self._by_policy.get(id(rules))
+            if found is None:
+                found = [(prepare(r, ctx), r.priority) for r in rules]
+                self._by_policy[id(rules)] = found
+            self._by_org[org] = found
+        return found
+
+
 def compute_due(
     engine: Engine,
     query: DueQuery,
@@ -146,79 +208,78 @@ def compute_due(
     book: PolicyBook | None = None,
 ) -> Iterator[Task]:
     """Every open task on `query.as_of`, liaison by liaison (unassigned last), most urgent
-    first. `book`: the policy (with its tree) when the caller has it loaded already."""
+    first. `book`: the policy (with its tree) when the caller has it loaded already.
+
+    With `liaison_ids` or `member_ids` (the liaison page, the digest refresher), the
+    members are looked up first and their facts read by member id: a few members cost a
+    few indexed lookups, whatever the size of the ledger.
+    """
     if book is None:
         with Session(engine) as session:
             book = PolicyBook.load(session, OrgTree.load(session))
-    tree = book.tree
     known_rules = {r.name for r in book.rules}
     if query.rule is not None and query.rule not in known_rules:
         raise PolicyError(f"no rule named {query.rule!r}; rules: {', '.join(sorted(known_rules))}")
     orgs: list[str] | None = None
     if query.org is not None:
-        tree.require(query.org)
-        orgs = tree.subtree(query.org)
-
-    # Organizations of one policy share one tuple of rules (`PolicyBook.task_rules`), so
-    # the rules in play and the prepared evaluators are worked out once per policy, not
-    # once per organization.
-    wanted: dict[int, tuple[EffectiveRule, ...]] = {}
-
-    def rules_for(org: str) -> tuple[EffectiveRule, ...]:
-        # The enabled rules of `org` (and only the asked-for one); a disabled rule lists
-        # nothing, so the hot loop need not visit it.
-        rules = book.task_rules(org)
-        found = wanted.get(id(rules))
-        if found is None:
-            found = wanted[id(rules)] = tuple(
-                r for r in rules if r.enabled and query.rule in (None, r.name)
-            )
-        return found
-
-    for org in orgs or tree.parents:
-        rules_for(org)
-    in_play = [r for rules in wanted.values() for r in rules]
-    earliest = earliest_needed(in_play, query.as_of)
-    needs = fact_needs(in_play, query.as_of)
+        book.tree.require(query.org)
+        orgs = book.tree.subtree(query.org)
+    flt = MemberFilter(
+        query.as_of, orgs=orgs, liaison_ids=query.liaisons, member_ids=query.member_ids
+    )
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             # One instant for everything read, by this connection and the streams' own.
             conn.execution_options(isolation_level="REPEATABLE READ")
-        campaigns = CampaignIndex(active_campaigns(conn, query.as_of), tree)
-        ctx = Context(query.as_of, campaigns, tallies=needs.tallies, listed_only=True)
-        prepared: dict[str, list[tuple[Evaluator, int]]] = {}  #: by organization
-        by_policy: dict[int, list[tuple[Evaluator, int]]] = {}  #: by rules tuple
-        flt = MemberFilter(query.as_of, orgs=orgs, liaison_id=query.liaison_id)
-        current: str | None = None
-        pending: list[Task] = []
-        started = False
-        batches = stream_members(
-            conn,
-            flt,
-            earliest=earliest,
-            campaign_ids=campaigns.ids,
-            batch_size=batch_size,
-            needs=needs,
-            # One liaison's members (a digest refreshed at send time, by each of a
-            # worker's threads) are too few to be worth two more connections.
-            read_ahead=query.liaison_id is None,
-        )
-        with closing(batches):  # its cursors close before the connection goes back
-            for batch in batches:
-                for facts in batch:
-                    if not started or facts.liaison_id != current:
-                        pending.sort(key=urgency)
-                        yield from pending
-                        pending, current, started = [], facts.liaison_id, True
-                    org = facts.home_org
-                    evaluators = prepared.get(org)
-                    if evaluators is None:
-                        rules = rules_for(org)
-                        evaluators = by_policy.get(id(rules))
-                        if evaluators is None:
-                            evaluators = [(prepare(r, ctx), r.priority) for r in rules]
-                            by_policy[id(rules)] = evaluators
-                        prepared[org] = evaluators
-                    pending.extend(member_tasks(facts, evaluators, query.as_of))
-        pending.sort(key=urgency)
-        yield from pending
+        few = flt.liaison_ids is not None or flt.member_ids is not None
+        homes = member_homes(conn, flt) if few else None
+        if homes is not None and len(homes) <= FEW_MEMBERS_MAX:
+            flt = replace(flt, orgs=None, member_ids=sorted(homes))
+            in_play = _RulesInPlay(book, query.rule, set(homes.values()))
+        else:
+            few = False
+            in_play = _RulesInPlay(book, query.rule, orgs or book.tree.parents)
+        if homes == {}:
+            return
+        campaigns = CampaignIndex(active_campaigns(conn, query.as_of), book.tree)
+        yield from _listing(conn, flt, in_play, campaigns, batch_size, read_ahead=not few)
+
+
+def _listing(
+    conn: Connection,
+    flt: MemberFilter,
+    in_play: _RulesInPlay,
+    campaigns: CampaignIndex,
+    batch_size: int,
+    *,
+    read_ahead: bool,
+) -> Iterator[Task]:
+    """The filtered members' open tasks, liaison by liaison, each liaison's by urgency."""
+    earliest = earliest_needed(in_play.rules, flt.as_of)
+    needs = fact_needs(in_play.rules, flt.as_of)
+    ctx = Context(flt.as_of, campaigns, tallies=needs.tallies, listed_only=True)
+    current: str | None = None
+    pending: list[Task] = []
+    started = False
+    batches = stream_members(
+        conn,
+        flt,
+        earliest=earliest,
+        campaign_ids=campaigns.ids,
+        batch_size=batch_size,
+        needs=needs,
+        # A few members are not worth two more connections (a digest refreshed at send
+        # time, by each of a worker's threads).
+        read_ahead=read_ahead,
+    )
+    with closing(batches):  # its cursors close before the connection goes back
+        for batch in batches:
+            for facts in batch:
+                if not started or facts.liaison_id != current:
+                    pending.sort(key=urgency)
+                    yield from pending
+                    pending, current, started = [], facts.liaison_id, True
+                evaluators = in_play.evaluators(facts.home_org, ctx)
+                pending.extend(member_tasks(facts, evaluators, flt.as_of))
+    pending.sort(key=urgency)
+    yield from pending

@@ -75,7 +75,8 @@ DEFAULT_BATCH_SIZE = 2000  #: members per batch yielded
 class MemberFilter:
     as_of: date
     orgs: Sequence[str] | None = None  #: home organizations to include (a subtree)
-    liaison_id: str | None = None
+    liaison_ids: Sequence[str] | None = None  #: members whose current liaison is one of these
+    #: these members only: every fact table is then read by member id, through its index
     member_ids: Sequence[str] | None = None
     in_scope_only: bool = True  #: `why` also explains members out of scope
 
@@ -108,11 +109,27 @@ def _member_filters(flt: MemberFilter) -> list[ColumnElement[bool]]:
         where += [Member.status == "active", Member.mobile_since <= d]
     if flt.orgs is not None:
         where.append(Member.home_org.in_(list(flt.orgs)))
-    if flt.liaison_id is not None:
-        where.append(Assignment.liaison_id == flt.liaison_id)
+    if flt.liaison_ids is not None:
+        where.append(Assignment.liaison_id.in_(list(flt.liaison_ids)))
     if flt.member_ids is not None:
         where.append(Member.member_id.in_(list(flt.member_ids)))
     return where
+
+
+def member_homes(conn: Connection, flt: MemberFilter) -> dict[str, str]:
+    """The filtered members' ids and home organizations, by member id.
+
+    For a few liaisons or members: looked up through the assignments' liaison index and
+    the members' key, so that the listing then reads those members' facts by member id
+    (see `stream_members`) instead of streaming the whole ledger past a filter.
+    """
+    stmt = select(Member.member_id, Member.home_org)
+    if flt.liaison_ids is not None:  # an inner join: SQLite would scan the members first
+        stmt = stmt.join(Assignment, _current_assignment(flt.as_of))
+    else:
+        stmt = stmt.outerjoin(Assignment, _current_assignment(flt.as_of))
+    stmt = stmt.where(*_member_filters(flt))
+    return {member_id: home for member_id, home in conn.execute(stmt)}
 
 
 def _current_assignment(d: date) -> ColumnElement[bool]:
@@ -164,7 +181,7 @@ def _fact_stream(
                 (cast(null(), kind) if column is None else column).label(name)
                 for column, (name, kind) in zip(source.slots, _SLOTS, strict=True)
             ),
-        ).where(*source.where)
+        ).where(*source.where, *_by_member_id(source.table, flt))
         for index, source in enumerate(sources)
     ]
     facts = union_all(*branches).subquery("facts")
@@ -182,6 +199,16 @@ def _fact_stream(
     stmt = _in_member_order(conn, flt, stmt)
     rows = _rows(conn, stmt, max(batch_size, _FACT_ROWS), opened, snapshot)
     return groupby(rows, key=_KEY)
+
+
+def _by_member_id(table: Any, flt: MemberFilter) -> list[ColumnElement[bool]]:
+    """`table`'s rows of the filter's members, when it names them: inside each branch of
+    the fact query, so that every table is read through its member index (PostgreSQL
+    may push the join to the members into a UNION ALL's branches; SQLite does not, and
+    scans each table whole)."""
+    if flt.member_ids is None:
+        return []
+    return [table.member_id.in_(list(flt.member_ids))]
 
 
 _FACT_ROWS = 10_000  #: rows per fetch of a fact stream
@@ -406,7 +433,7 @@ def stream_members(
     try:
         snapshot = shared_snapshot(conn) if read_ahead else None
         members = _rows(conn, _in_member_order(conn, flt, stmt), batch_size, opened, snapshot)
-        sources = _fact_sources(needs, d, earliest, campaign_ids)
+        sources = _fact_sources(needs, d, earliest, campaign_ids, flt)
         fill = [source.fill for source in sources]
         # Both streams' queries are started before either is read (see `_ReadAhead`).
         facts = _Lockstep(_fact_stream(conn, flt, sources, batch_size, opened, snapshot))
@@ -468,9 +495,12 @@ def _tallies(flt: MemberFilter, windows: Sequence[InteractionWindow]) -> Any:
         # more, and the outer join keeps only its members. Naming its organizations a
         # second time would double the query's parameters (SQLite takes 32,766 at most).
         inner = replace(flt, orgs=None)
-    if inner.orgs is not None or inner.liaison_id is not None or inner.member_ids is not None:
+    if inner.member_ids is not None:
+        # The outer join to the member stream keeps the other filters.
+        stmt = stmt.where(*_by_member_id(Interaction, inner))
+    elif inner.orgs is not None or inner.liaison_ids is not None:
         stmt = stmt.join(Member, Member.member_id == Interaction.member_id)
-        if inner.liaison_id is not None:
+        if inner.liaison_ids is not None:
             stmt = stmt.join(Assignment, _current_assignment(d))
         stmt = stmt.where(*_member_filters(inner))
     return stmt.group_by(Interaction.member_id).subquery("tallies")
@@ -524,7 +554,7 @@ def _add_span(m: MemberFacts, row: tuple[Any, ...]) -> None:
 
 
 def _fact_sources(
-    needs: FactNeeds, d: date, earliest: date, campaign_ids: Sequence[str]
+    needs: FactNeeds, d: date, earliest: date, campaign_ids: Sequence[str], flt: MemberFilter
 ) -> list[_FactSource]:
     """The fact tables the rules need, with the rows of each that they can count."""
     sources: list[_FactSource] = []
@@ -541,7 +571,8 @@ def _fact_sources(
             # the first one as `windows OR member_id IN (movers)`, PostgreSQL plans a scan
             # of the whole table for every subtree (2.5 s for a town of a 1,000,000-member
             # ledger, against 36 ms).
-            others = [*in_range, Interaction.member_id.in_(_movers(d, earliest, *needs.movers))]
+            movers = _movers(d, earliest, *needs.movers).where(*_by_member_id(Move, flt))
+            others = [*in_range, Interaction.member_id.in_(movers)]
             if windows is not None:
                 others.append(not_(func.coalesce(windows, false())))
             sources.append(_FactSource(_add_interaction, Interaction, columns, others))

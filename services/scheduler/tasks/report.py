@@ -36,6 +36,7 @@ from shared.calendars import FIRST_DAY, LAST_DAY
 from shared.errors import LiaisonError
 from shared.ledger.formulas import csv_cell, xlsx_cell
 from shared.models import Liaison
+from shared.progress import Progress, no_progress
 
 #: the days a computation may be asked about (`--as-of`, a report period): the rules look
 #: years back and ahead, and no ledger holds a fact outside these
@@ -99,11 +100,34 @@ class ReportRow:
 
 
 @dataclass(frozen=True)
+class LoadedLiaison:
+    """A liaison with more in-scope members than the load allows, on the evaluation day."""
+
+    liaison_id: str
+    name: str
+    org: str
+    members: int
+
+
+@dataclass(frozen=True)
+class UnassignedMember:
+    """An in-scope member with no current liaison on the evaluation day."""
+
+    member_id: str
+    name: str
+    org: str  #: the home organization
+
+
+@dataclass(frozen=True)
 class Report:
     period_start: date
     period_end: date
     evaluated_on: date
     rows: tuple[ReportRow, ...]
+    max_load: int = DEFAULT_MAX_LOAD
+    #: who the `liaisons_over_load` and `unassigned` counts are, most loaded first and by id
+    over_loaded: tuple[LoadedLiaison, ...] = ()
+    unassigned: tuple[UnassignedMember, ...] = ()
 
 
 def _calendar_windows(rule: EffectiveRule, start: date, end: date) -> Iterator[tuple[date, date]]:
@@ -120,7 +144,10 @@ def compliance_report(
     today: date,
     org: str | None = None,
     max_load: int = DEFAULT_MAX_LOAD,
+    progress: Progress = no_progress,
 ) -> Report:
+    """The report of `period` as evaluated on `today`; `progress` hears of every batch of
+    members read (label `members`)."""
     start, end = parse_period(period)
     evaluated = min(end, today)
     if evaluated < start:
@@ -128,8 +155,9 @@ def compliance_report(
     with Session(engine) as session:
         tree = OrgTree.load(session)
         book = PolicyBook.load(session, tree)
-        liaison_orgs = {
-            r.liaison_id: r.org for r in session.execute(select(Liaison.liaison_id, Liaison.org))
+        liaisons = {
+            r.liaison_id: (r.org, r.name)
+            for r in session.execute(select(Liaison.liaison_id, Liaison.org, Liaison.name))
         }
     root_orgs = [org] if org else sorted(c for c, p in tree.parents.items() if p is None)
     for code in root_orgs:
@@ -141,11 +169,14 @@ def compliance_report(
     own: dict[str, OrgFigures] = {c: OrgFigures() for c in covered}
     load: Counter[str] = Counter()
     movers: list[tuple[str, str | None]] = []
+    unassigned: list[UnassignedMember] = []
+    progress("members", 0)
     with engine.connect() as conn:
         campaigns = CampaignIndex(active_campaigns(conn, evaluated), tree)
         ctx = Context(evaluated, campaigns)
         flt = MemberFilter(evaluated, orgs=covered, in_scope_only=False)
         for batch in stream_members(conn, flt, earliest=earliest, campaign_ids=campaigns.ids):
+            progress("members", len(batch))
             for facts in batch:
                 if facts.status != "active" or facts.mobile_since > end:
                     continue
@@ -154,6 +185,9 @@ def compliance_report(
                 if scope(facts, evaluated)[0]:
                     if facts.liaison_id is None:
                         fig.unassigned += 1
+                        unassigned.append(
+                            UnassignedMember(facts.member_id, facts.name, facts.home_org)
+                        )
                     else:
                         load[facts.liaison_id] += 1
                     if _is_frequent_mover(facts, book.task_rules(facts.home_org), ctx):
@@ -161,9 +195,14 @@ def compliance_report(
     for home, liaison in movers:
         if liaison is None or load[liaison] > 1:
             own[home].movers_without_own_liaison += 1
+    over_loaded: list[LoadedLiaison] = []
     for liaison, count in load.items():
-        if count > max_load and liaison_orgs.get(liaison) in own:
-            own[liaison_orgs[liaison]].liaisons_over_load += 1
+        org_code, name = liaisons.get(liaison, (None, liaison))
+        if count > max_load and org_code in own:
+            own[org_code].liaisons_over_load += 1
+            over_loaded.append(LoadedLiaison(liaison, name, org_code, count))
+    over_loaded.sort(key=lambda x: (-x.members, x.liaison_id))
+    unassigned.sort(key=lambda x: (x.org, x.member_id))
     rows: list[ReportRow] = []
 
     def roll_up(code: str, depth: int) -> OrgFigures:
@@ -178,7 +217,9 @@ def compliance_report(
 
     for code in root_orgs:
         roll_up(code, 0)
-    return Report(start, end, evaluated, tuple(rows))
+    return Report(
+        start, end, evaluated, tuple(rows), max_load, tuple(over_loaded), tuple(unassigned)
+    )
 
 
 def _count_member(

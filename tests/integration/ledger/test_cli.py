@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 from typer.testing import Result
 
@@ -82,6 +83,13 @@ def test_an_export_masks_personal_columns_unless_full_is_asked_for(
     out = tmp_path / "ledger.xlsx"
     book = liaison("export", "all", "--format", "xlsx", "--out", str(out))
     assert book.exit_code == 0 and out.exists()
+    assert "行已写入" in book.stderr  # the default language is zh-CN
+    assert load_workbook(out)["members"]["A1"].value == "编号"
+    book = liaison("export", "all", "--format", "xlsx", "--out", str(out), "--lang", "en")
+    assert book.exit_code == 0 and "row(s) written" in book.stderr
+    assert load_workbook(out)["members"]["A1"].value == "member_id"
+    chinese = liaison("export", "members", "--lang", "zh-CN")
+    assert chinese.stdout_bytes == masked.stdout_bytes  # csv keeps the contract's names
     assert liaison("export", "all", "--format", "csv").exit_code == 2  # needs --out DIR
 
 
