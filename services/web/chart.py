@@ -8,18 +8,21 @@ from datetime import datetime
 from html import escape
 
 WIDTH, HEIGHT = 640, 240  #: pixels of the viewBox; the SVG scales to its box
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 44, 12, 30, 30
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 44, 24, 30, 30
 PALETTE = (
     "#2f6fdb", "#d9822b", "#2e9e6a", "#b04fc4", "#c23b3b", "#4aa3b5", "#8a6d3b", "#6b7a90",
 )  # fmt: skip
 
 
 def _nice_max(value: float) -> float:
-    """A round number at or above `value`, for the axis."""
-    if value <= 0:
-        return 1
-    step = 10 ** (len(str(int(value))) - 1)
-    return float(((int(value) // step) + 1) * step)
+    """The top of the axis: four gridline steps of a round size (1, 2, 2.5 or 5 times a
+    power of ten) reaching `value`, so that every gridline is labelled with a round number."""
+    power = 1.0
+    while True:
+        for step in (1, 2, 2.5, 5):
+            if 4 * step * power >= value and (step != 2.5 or power >= 10):
+                return 4 * step * power
+        power *= 10
 
 
 def _frame(label: str, top: float, empty: str | None) -> list[str]:
