@@ -103,9 +103,15 @@ def why(
 ) -> None:
     """Explain, rule by rule, why a member is or is not due."""
     from services.scheduler.tasks.why import explain_member, render_explanation
+    from shared.page_links import page_history
 
     engine = ensure_schema(load_settings())
-    typer.echo(render_explanation(explain_member(engine, member, as_of_date(as_of))))
+    day = as_of_date(as_of)
+    typer.echo(render_explanation(explain_member(engine, member, day)))
+    history = page_history(engine, member, day)
+    if history:
+        typer.echo("\nrecorded on the liaison's page (source page):")
+        typer.echo("\n".join(f"  {line}" for line in history))
 
 
 @policy_app.command("show")
