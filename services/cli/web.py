@@ -81,12 +81,14 @@ def token_create(
     """Make a token and print it once; only its hash is kept."""
     from datetime import timedelta
 
+    from services.cli.known import require_known
     from services.web.tokens import create_token
     from shared.clock import SystemClock
     from shared.db import ensure_schema
     from shared.settings import load_settings
 
     engine = ensure_schema(load_settings())
+    require_known(engine, org=org, liaison=liaison)
     now = SystemClock().now()
     expires_at = now + timedelta(days=expires_days) if expires_days is not None else None
     issued = create_token(
