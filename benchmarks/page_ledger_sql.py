@@ -77,7 +77,7 @@ FROM generate_series(0, {members} - 1) i WHERE i % 50 <> 49
             "interactions",
             f"""
 INSERT INTO interactions (member_id, kind, on_date, place, liaison_id, source)
-SELECT 'M' || i, k.kind, {d} - ((i::bigint * 7919 + n * 104729) % 400), k.place,
+SELECT 'M' || i, k.kind, {d} - ((i::bigint * 7919 + n * 104729) % 400)::int, k.place,
   'L' || (i / 3), 'import'
 FROM generate_series(0, {members} - 1) i,
   generate_series(0, (i % 13) - 1) n,
@@ -130,12 +130,12 @@ def build_ledger(engine: Engine, members: int, as_of: date, log: object = print)
     assert engine.dialect.name == "postgresql", "the SQL generator is PostgreSQL's"
     import time
 
-    with engine.begin() as conn:
-        conn.execute(text("SET LOCAL synchronous_commit = off"))
-        conn.execute(text("SET LOCAL work_mem = '256MB'"))
-        for table, sql in _steps(members, as_of):
-            started = time.perf_counter()
+    for table, sql in _steps(members, as_of):
+        started = time.perf_counter()
+        with engine.begin() as conn:  # a step each: a failed step leaves the ones before
+            conn.execute(text("SET LOCAL synchronous_commit = off"))
+            conn.execute(text("SET LOCAL work_mem = '256MB'"))
             count = conn.execute(text(sql)).rowcount
-            log(f"  {table}: {count:,} rows in {time.perf_counter() - started:.1f} s")  # type: ignore[operator]
+        log(f"  {table}: {count:,} rows in {time.perf_counter() - started:.1f} s")  # type: ignore[operator]
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))

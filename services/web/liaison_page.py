@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from services.scheduler.tasks.policy import PolicyBook
 from services.web.context import WebContext
@@ -199,8 +200,10 @@ async def record(token: str, request: Request, ctx: Ctx, page: Page, policy: Pol
     assert check.liaison_id is not None and check.link_id is not None
     try:
         form = await request.form(max_files=1, max_fields=8, max_part_size=FORM_FIELD_MAX_BYTES)
-    except Exception:  # a malformed multipart body: Starlette says why in a 400 of its own
-        return refusal("bad_form")
+    except HTTPException as exc:  # Starlette's: a malformed body (400), or over the limit (413)
+        if exc.status_code in (400, 413):
+            return refusal("bad_form" if exc.status_code == 400 else "photo_too_large")
+        raise
     try:
         tap = _tap(form)
         check_shape(tap)
