@@ -359,3 +359,29 @@ def test_a_record_from_the_page_shows_in_liaison_why_with_its_source_and_link(
     line = next(x for x in result.output.splitlines() if "home_visit for quarterly_visit" in x)
     assert f"by LA (联络员甲) through link {link.link_id}" in line
     assert "13912345678" not in line, "a phone in the note is masked"
+
+
+def test_a_body_over_the_forms_limit_is_refused_as_it_streams_in(
+    client: TestClient, ledger: Engine, page_env: Path
+) -> None:
+    link = _issue(ledger)
+    response = client.post(
+        link.path + "/record",
+        data=_visit_form(ledger),
+        files={"photo": ("huge.jpg", b"\xff\xd8" + b"0" * (17 * 1024 * 1024), "image/jpeg")},
+    )
+    # Refused by the body limit before the route runs: FastAPI's own 413, not our page.
+    assert response.status_code == 413
+    assert ("MA", "quarterly_visit") in _open_tasks(ledger)
+
+
+def test_a_malformed_multipart_body_is_a_bad_form(
+    client: TestClient, ledger: Engine, page_env: Path
+) -> None:
+    link = _issue(ledger)
+    response = client.post(
+        link.path + "/record",
+        content=b'--xyz\r\nContent-Disposition: form-data; name="member_id"\r\n\r\nMA',
+        headers={"Content-Type": "multipart/form-data; boundary=xyz"},
+    )
+    assert response.status_code == 400 and "登记未成功" in response.text
