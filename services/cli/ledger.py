@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -136,9 +137,26 @@ def record_command(
     event: Annotated[str | None, typer.Option(help="The event's id (attendance).")] = None,
     location: Annotated[str | None, typer.Option(help="Where the member moved to.")] = None,
 ) -> None:
-    """Record one interaction, review, delivery, attendance, move or verification."""
-    from shared.ledger.recording import record_fact
+    """Record one interaction, review, delivery, attendance, move or verification.
 
+    A day after today is refused (only what happened is recorded); a liaison who is not
+    the member's liaison on that day is recorded as given, with a warning."""
+    from services.cli.known import liaison_on, name_of
+    from shared.clock import SystemClock, local_today
+    from shared.ledger.recording import record_fact
+    from shared.ledger.values import InvalidValue, parse_date
+    from shared.settings import DEFAULT_TIMEZONE
+
+    try:
+        day: date | None = parse_date(on)
+    except InvalidValue:
+        day = None  # the importer lists it with every other problem of the row
+    today = local_today(SystemClock(), DEFAULT_TIMEZONE)
+    if day is not None and day > today:
+        raise typer.BadParameter(
+            f"{on!r} is after today ({today.isoformat()}): record what has happened",
+            param_hint="--on",
+        )
     values = {
         "member_id": member,
         "on": on,
@@ -156,4 +174,15 @@ def record_command(
     except ImportRejected as rejected:
         _report_problems(rejected, dry_run=False)
         return
-    typer.echo(f"{kind}: recorded for {member} on {on}")
+    assert day is not None  # the importer refused a day it could not read
+    if liaison is not None:
+        assigned = liaison_on(engine, member, day)
+        if assigned != liaison:
+            whose = name_of(engine, "member", member)
+            current = f"{name_of(engine, 'liaison', assigned)} is" if assigned else "nobody is"
+            typer.echo(
+                f"warning: {name_of(engine, 'liaison', liaison)} is not {whose}'s liaison on "
+                f"{day.isoformat()} ({current}); recorded as given",
+                err=True,
+            )
+    typer.echo(f"{kind}: recorded for {member} on {day.isoformat()}")

@@ -102,12 +102,17 @@ def why(
     as_of: AsOf = None,
 ) -> None:
     """Explain, rule by rule, why a member is or is not due."""
+    from services.cli.history import attendance_lines
+    from services.cli.known import require_known
     from services.scheduler.tasks.why import explain_member, render_explanation
     from shared.page_links import page_history
 
-    engine = ensure_schema(load_settings())
     day = as_of_date(as_of)
+    engine = ensure_schema(load_settings())
+    require_known(engine, member=member, hint="MEMBER")
     typer.echo(render_explanation(explain_member(engine, member, day)))
+    typer.echo("")
+    typer.echo("\n".join(attendance_lines(engine, member, day)))
     history = page_history(engine, member, day)
     if history:
         typer.echo("\nrecorded on the liaison's page (source page):")
