@@ -117,7 +117,7 @@ def test_recording_an_interaction_goes_through_the_importer_validation(
     assert bad.stderr.splitlines() == [
         "command line:1: kind: : required, but empty",
         "command line:1: on: 2026-02-30: no such date (day is out of range for month)",
-        "command line:1: place: moon: not one of home, workplace, other",
+        "command line:1: place: moon: not one of home (家中), workplace (工作单位), other (其他)",
         "command line:1: member_id: M404: unknown member",
         "4 problem(s) found; nothing was written",
     ]
