@@ -112,7 +112,8 @@ def policy_show(org: Annotated[str, typer.Option(help="The organization's code."
 
     from sqlalchemy.orm import Session
 
-    from services.scheduler.tasks.policy import OrgTree, PolicyBook
+    from services.scheduler.tasks.policy import PolicyBook
+    from shared.org_tree import OrgTree
 
     engine = ensure_schema(load_settings())
     with Session(engine) as session:

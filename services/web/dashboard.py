@@ -19,7 +19,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from services.scheduler.tasks.policy import OrgTree
 from services.scheduler.tasks.report import (
     REPORT_COLUMNS,
     PeriodError,
@@ -49,6 +48,7 @@ from services.web.sessions import (
 from services.web.snapshot import take_snapshot
 from services.web.tokens import Principal, authenticate
 from shared.clock import local_today
+from shared.org_tree import OrgTree
 from shared.settings import DEFAULT_TIMEZONE
 
 TEMPLATES = Path(__file__).parent / "templates"
