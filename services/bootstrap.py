@@ -31,6 +31,7 @@ from services.notifier import (
     NOTIFICATIONS_QUEUE,
     NotifierActors,
     Runtime,
+    add_heartbeat,
     build_broker,
     build_runtime,
     declare_actors,
@@ -129,6 +130,8 @@ class Wiring:
             before = registered_kinds()
             register_refreshers(self.clock)
             self._registered = registered_kinds() - before
+        # Worker liveness: a worker process booting on this broker beats in Redis.
+        add_heartbeat(self.broker, lambda: self.redis)
         return Actors(
             notifier=declare_actors(
                 self.broker, lambda: self.runtime, max_retries=self.settings.max_retries

@@ -16,15 +16,16 @@ import hmac
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from shared.errors import ConfigurationError, NotFound
-from shared.models import Liaison, LiaisonLink
+from shared.masking import mask_text
+from shared.models import Liaison, LiaisonLink, PageRecord
 
 DEFAULT_LINK_DAYS = 30
 MIN_SECRET_CHARS = 16  #: a shorter LIAISON_PAGE_SECRET is refused, not used
@@ -222,3 +223,29 @@ def revoke_links(
     else:
         stmt = stmt.where(LiaisonLink.liaison_id == liaison_id)
     return int(conn.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def page_history(engine: Engine, member_id: str, as_of: date) -> list[str]:
+    """The member's records made on the page up to `as_of`, oldest first, one line each:
+    what, for which task, by whom, when, through which link (the audit)."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(PageRecord, Liaison.name)
+            .join(Liaison, Liaison.liaison_id == PageRecord.liaison_id)
+            .where(PageRecord.member_id == member_id, PageRecord.on_date <= as_of)
+            .order_by(PageRecord.recorded_at, PageRecord.id)
+        ).all()
+    lines = []
+    for record, liaison_name in rows:
+        line = (
+            f"{record.on_date.isoformat()} {record.action}"
+            + (f" ({record.campaign_id})" if record.campaign_id else "")
+            + f" for {record.rule}, by {record.liaison_id} ({liaison_name}) through link "
+            f"{record.link_id} at {record.recorded_at:%Y-%m-%d %H:%M} UTC"
+        )
+        if record.note:
+            line += f"; note: {mask_text(record.note)}"
+        if record.photo:
+            line += f"; photo {record.photo}"
+        lines.append(line)
+    return lines

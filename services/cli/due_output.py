@@ -16,6 +16,9 @@ from services.cli.labels import Lang, named, rule_name, say, word
 from services.scheduler.tasks.due import Task
 from shared.ledger.sheets import SheetWriter
 from shared.models import Liaison, Organization
+from shared.progress import Progress
+
+PROGRESS_TASKS = 500  #: tasks between two reports to the bar
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,19 @@ class Names:
 
     def liaison(self, liaison_id: str | None) -> str | None:
         return None if liaison_id is None else self.liaisons.get(liaison_id)
+
+
+def counting(tasks: Iterable[Task], label: str, progress: Progress) -> Iterator[Task]:
+    """`tasks`, telling `progress` how many have gone by (their total is not known until
+    the rules have run over every member)."""
+    progress(label, 0)
+    done = 0
+    for task in tasks:
+        yield task
+        done += 1
+        if done % PROGRESS_TASKS == 0:
+            progress(label, PROGRESS_TASKS)
+    progress(label, done % PROGRESS_TASKS)
 
 
 TABLE_COLUMNS = (

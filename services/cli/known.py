@@ -1,14 +1,16 @@
 """Ids named on the command line must exist: a typo is a usage error (exit 2) before any
-work, never an empty listing that reads like "nothing to do"."""
+work, never an empty listing that reads like "nothing to do". And who a member's liaison
+is on a day, for `record` to say when a fact names someone else."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import typer
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 
-from shared.models import Liaison, Member, Organization
+from shared.models import Assignment, Liaison, Member, Organization
 
 _TABLES: dict[str, tuple[Any, str]] = {
     "org": (Organization.code, "no organization with code"),
@@ -27,3 +29,30 @@ def require_known(engine: Engine, *, hint: str | None = None, **ids: str | None)
             column, missing = _TABLES[kind]
             if conn.execute(select(column).where(column == value)).first() is None:
                 raise typer.BadParameter(f"{missing} {value!r}", param_hint=hint or f"--{kind}")
+
+
+def liaison_on(engine: Engine, member_id: str, day: date) -> str | None:
+    """The liaison assigned to `member_id` on `day` (assignments may not overlap)."""
+    query = (
+        select(Assignment.liaison_id)
+        .where(
+            Assignment.member_id == member_id,
+            Assignment.from_date <= day,
+            or_(Assignment.to_date.is_(None), Assignment.to_date >= day),
+        )
+        .order_by(Assignment.from_date.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        return conn.execute(query).scalar_one_or_none()
+
+
+def name_of(engine: Engine, kind: str, value: str) -> str:
+    """`name id` of a liaison or member, as the human outputs show people."""
+    key, name = {
+        "liaison": (Liaison.liaison_id, Liaison.name),
+        "member": (Member.member_id, Member.name),
+    }[kind]
+    with engine.connect() as conn:
+        found = conn.execute(select(name).where(key == value)).scalar_one_or_none()
+    return f"{found} {value}" if found and found != value else value

@@ -56,6 +56,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     "org_code": {"zh-CN": "组织编码", "en": "organization code"},
     "org_name": {"zh-CN": "组织名称", "en": "organization name"},
     "unassigned": {"zh-CN": "（未配联络员）", "en": "(no liaison)"},
+    "tasks_bar": {"zh-CN": "待办事项", "en": "open tasks"},
     # the report's columns
     "members": {"zh-CN": "党员数", "en": "members"},
     "contacts": {"zh-CN": "每月联系", "en": "contacts"},

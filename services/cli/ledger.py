@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from services.cli.labels import LangOption, resolve_lang, say
 from services.cli.progress import progress_bar
 from services.cli.root import app, check_out
 from shared.db import current_revision, engine_for, ensure_schema, upgrade
@@ -78,8 +80,12 @@ def export_command(
     full: Annotated[
         bool, typer.Option(help="Write ID numbers, phones and emails unmasked.")
     ] = False,
+    lang: LangOption = None,
 ) -> None:
-    """Export the ledger in the import format (personal columns masked unless --full)."""
+    """Export the ledger in the import format (personal columns masked unless --full).
+
+    CSV has the contract's column names and codes whatever --lang says; an XLSX in zh-CN
+    has the Chinese headers, which import reads back."""
     from shared.ledger.exporter import export_kind
 
     if fmt not in ("csv", "xlsx"):
@@ -88,12 +94,23 @@ def export_command(
         raise typer.BadParameter(f"{kind} as {fmt} needs --out", param_hint="--out")
     if not (kind == "all" and fmt == "csv"):  # a folder, made if missing
         check_out(out)
+    language = resolve_lang(lang)
     engine = ensure_schema(load_settings())
     if out is not None:
-        count = export_kind(engine, kind, "xlsx" if fmt == "xlsx" else "csv", out, full=full)
-        typer.echo(f"{count} row(s) written to {out}", err=True)
+        with progress_bar("rows") as progress:
+            count = export_kind(
+                engine,
+                kind,
+                "xlsx" if fmt == "xlsx" else "csv",
+                out,
+                full=full,
+                chinese_headers=language == "zh-CN",
+                progress=progress,
+            )
+        typer.echo(say("rows_written", language, count=count, path=out), err=True)
         return
-    # The bytes on stdout are UTF-8 whatever the terminal's locale, as in a file.
+    # The bytes on stdout are UTF-8 whatever the terminal's locale, as in a file. No bar:
+    # the rows themselves go to the terminal.
     stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
     try:
         export_kind(engine, kind, "csv", stream, full=full)
@@ -120,9 +137,26 @@ def record_command(
     event: Annotated[str | None, typer.Option(help="The event's id (attendance).")] = None,
     location: Annotated[str | None, typer.Option(help="Where the member moved to.")] = None,
 ) -> None:
-    """Record one interaction, review, delivery, attendance, move or verification."""
-    from shared.ledger.recording import record_fact
+    """Record one interaction, review, delivery, attendance, move or verification.
 
+    A day after today is refused (only what happened is recorded); a liaison who is not
+    the member's liaison on that day is recorded as given, with a warning."""
+    from services.cli.known import liaison_on, name_of
+    from shared.clock import SystemClock, local_today
+    from shared.ledger.recording import record_fact
+    from shared.ledger.values import InvalidValue, parse_date
+    from shared.settings import DEFAULT_TIMEZONE
+
+    try:
+        day: date | None = parse_date(on)
+    except InvalidValue:
+        day = None  # the importer lists it with every other problem of the row
+    today = local_today(SystemClock(), DEFAULT_TIMEZONE)
+    if day is not None and day > today:
+        raise typer.BadParameter(
+            f"{on!r} is after today ({today.isoformat()}): record what has happened",
+            param_hint="--on",
+        )
     values = {
         "member_id": member,
         "on": on,
@@ -140,4 +174,15 @@ def record_command(
     except ImportRejected as rejected:
         _report_problems(rejected, dry_run=False)
         return
-    typer.echo(f"{kind}: recorded for {member} on {on}")
+    assert day is not None  # the importer refused a day it could not read
+    if liaison is not None:
+        assigned = liaison_on(engine, member, day)
+        if assigned != liaison:
+            whose = name_of(engine, "member", member)
+            current = f"{name_of(engine, 'liaison', assigned)} is" if assigned else "nobody is"
+            typer.echo(
+                f"warning: {name_of(engine, 'liaison', liaison)} is not {whose}'s liaison on "
+                f"{day.isoformat()} ({current}); recorded as given",
+                err=True,
+            )
+    typer.echo(f"{kind}: recorded for {member} on {day.isoformat()}")

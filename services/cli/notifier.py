@@ -75,67 +75,85 @@ def _day_start(text: str | None, option: str) -> datetime | None:
 def deliveries(
     ctx: typer.Context,
     status: Annotated[list[str] | None, typer.Option(help="Only this status (repeatable).")] = None,
-    channel: Annotated[str | None, typer.Option(help="sms or email.")] = None,
+    channel: Annotated[str | None, typer.Option(help="sms, email or wecom.")] = None,
     kind: Annotated[str | None, typer.Option(help="e.g. liaison_digest.")] = None,
     since: Annotated[
         str | None, typer.Option(help="Created on or after (date or instant).")
     ] = None,
     until: Annotated[str | None, typer.Option(help="Created before (date or instant).")] = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many rows.")] = None,
     format: Annotated[str, typer.Option("--format", help="table or csv.")] = "table",
+    lang: Annotated[str, typer.Option("--lang", help="zh-CN or en (the table's words).")] = (
+        "zh-CN"
+    ),
 ) -> None:
-    """List the delivery log, newest first, with recipients masked."""
+    """List the delivery log, newest first, with recipients masked: a table of 80 columns
+    in China's local time with a total line, or CSV (UTC instants) for a spreadsheet."""
     if ctx.invoked_subcommand is not None:
         return
-    from services.notifier.deliveries import COLUMNS, list_deliveries
+    from services.notifier.deliveries import COLUMNS, count_deliveries, list_deliveries
+    from services.web.labels import LANGS
     from shared.ledger.formulas import csv_cell
 
     if format not in ("table", "csv"):
         raise typer.BadParameter("must be table or csv", param_hint="--format")
+    if lang not in LANGS:
+        raise typer.BadParameter(f"{lang!r}; expected zh-CN or en", param_hint="--lang")
+    filters = {
+        "statuses": status or (), "channel": channel, "kind": kind,
+        "since": _day_start(since, "--since"), "until": _day_start(until, "--until"),
+    }  # fmt: skip
     engine = ensure_schema(load_settings())
     with transaction(engine) as session:
-        rows = list_deliveries(
-            session, statuses=status or (), channel=channel, kind=kind,
-            since=_day_start(since, "--since"), until=_day_start(until, "--until"), limit=limit,
-        )  # fmt: skip
+        rows = list_deliveries(session, limit=limit, **filters)  # type: ignore[arg-type]
+        total = count_deliveries(session, **filters) if limit else len(rows)  # type: ignore[arg-type]
     if format == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(COLUMNS)
         # The log holds provider text: no cell may reach a spreadsheet as a live formula.
         writer.writerows([csv_cell(v) for v in row.as_strings()] for row in rows)
         return
-    from rich.console import Console
-    from rich.table import Table
+    from services.cli.deliveries_table import table_lines
+    from services.web.labels import Labels
 
-    table = Table()
-    for column in COLUMNS:
-        # Folded, not cut with an ellipsis: an id or an error is no use half shown.
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*row.as_strings())
-    Console().print(table)
+    for line in table_lines(rows, t=Labels(lang), tz=DEFAULT_TIMEZONE, total=total):
+        typer.echo(line)
 
 
 @deliveries_app.command("retry")
 def retry(
-    dead: Annotated[bool, typer.Option("--dead", help="Requeue every dead notification.")] = False,
+    dead: Annotated[bool, typer.Option("--dead", help="Requeue dead notifications.")] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Only those dead of this reason, as `liaison status` groups them."),
+    ] = None,
 ) -> None:
-    """Requeue dead notifications (transient errors outlasted their retries)."""
+    """Requeue dead notifications (transient errors outlasted their retries, or a worker
+    was lost while sending), each once; the delivery log records who requeued them."""
     if not dead:
         raise ConfigurationError("say what to retry: `liaison deliveries retry --dead`")
-    from services.notifier.broker import build_broker
-    from services.notifier.deliveries import dead_ids
-    from services.notifier.enqueuing import enqueue
+    import getpass
+
+    from services.notifier import build_broker, requeue_dead
     from shared.redis_server import redis_url
 
     settings = load_settings()
     engine = ensure_schema(settings)
-    with transaction(engine) as session:
-        ids = dead_ids(session)
     broker = build_broker(redis_url(settings), settings)
     try:
-        sent = enqueue(engine, broker, ids, now=datetime.now(UTC), from_statuses=("dead",),
-                       detail="requeued by an operator")  # fmt: skip
+        sent = requeue_dead(
+            engine, broker, now=datetime.now(UTC), by=f"{getpass.getuser()} (cli)", reason=reason
+        )
     finally:
         broker.close()
     typer.echo(f"requeued {len(sent)} dead notification(s)")
+    if reason is not None and not sent:
+        from sqlalchemy.orm import Session
+
+        from services.notifier import dead_by_reason
+
+        with Session(engine) as session:
+            groups = dead_by_reason(session)
+        typer.echo("the reasons of the dead now (give one exactly):")
+        for group in groups:
+            typer.echo(f"  {group.count:>6}  {group.reason}")

@@ -83,11 +83,17 @@ def run_command(
 ) -> None:
     """Plan every reminder due now (one reconcile) and print what was planned."""
     from services.bootstrap import bootstrap
+    from services.cli.known import require_known
     from services.scheduler.planning.presenting import rendered_drafts, report_text
     from services.scheduler.planning.reconcile import reconcile
 
-    wiring = bootstrap(load_settings())
     now = parse_instant(as_of)
+    wiring = bootstrap(load_settings())
+    try:
+        require_known(wiring.engine, org=org)
+    except typer.BadParameter:
+        wiring.close()
+        raise
     if dry_run:
         report = reconcile(wiring.engine, now, org=org, depth=shard_depth(depth), dry_run=True)
         warn_calendar(report.calendar_gaps)

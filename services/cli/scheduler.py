@@ -1,7 +1,8 @@
-"""Scheduler commands: `due`, `why`, `policy show|set`, `report`."""
+"""Scheduler commands: `due`, `why`, `policy show|set|unset`, `report`."""
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli.labels import LangOption, resolve_lang, say
+from services.cli.labels import LangOption, resolve_lang, say, word
 from services.cli.root import app, check_out
 from shared.clock import SystemClock, local_today
 from shared.db import ensure_schema, transaction
@@ -58,8 +59,9 @@ def due(
     lang: LangOption = None,
 ) -> None:
     """List every open task, ordered by liaison, then urgency."""
-    from services.cli.due_output import Names, write_sheet, write_table
+    from services.cli.due_output import Names, counting, write_sheet, write_table
     from services.cli.known import require_known
+    from services.cli.progress import progress_bar
     from services.scheduler.tasks.due import DueQuery, compute_due
     from services.scheduler.tasks.listing import FORMATS, write_listing
 
@@ -75,21 +77,22 @@ def due(
     engine = ensure_schema(load_settings())
     require_known(engine, org=org, liaison=liaison)
     tasks = compute_due(engine, DueQuery(day, org=org, liaison_id=liaison, rule=rule))
-    if fmt == "xlsx":
-        assert out is not None
-        count = write_sheet(tasks, Names.load(engine), language, out)
-    elif out is None:
+    if out is None:  # the listing itself goes to the terminal: no bar over it
         if fmt == "table":
             write_table(tasks, Names.load(engine), language, sys.stdout)
         else:
             write_listing(tasks, fmt, sys.stdout, None)
         return
-    else:
-        with out.open("w", encoding="utf-8", newline="") as handle:
-            if fmt == "table":
-                count = write_table(tasks, Names.load(engine), language, handle)
-            else:
-                count = write_listing(tasks, fmt, handle, None)
+    with progress_bar("tasks") as progress:
+        counted = counting(tasks, word("tasks_bar", language), progress)
+        if fmt == "xlsx":
+            count = write_sheet(counted, Names.load(engine), language, out)
+        else:
+            with out.open("w", encoding="utf-8", newline="") as handle:
+                if fmt == "table":
+                    count = write_table(counted, Names.load(engine), language, handle)
+                else:
+                    count = write_listing(counted, fmt, handle, None)
     typer.echo(say("tasks_written", language, count=count, path=out), err=True)
 
 
@@ -99,26 +102,36 @@ def why(
     as_of: AsOf = None,
 ) -> None:
     """Explain, rule by rule, why a member is or is not due."""
+    from services.cli.history import attendance_lines
+    from services.cli.known import require_known
     from services.scheduler.tasks.why import explain_member, render_explanation
+    from shared.page_links import page_history
 
+    day = as_of_date(as_of)
     engine = ensure_schema(load_settings())
-    typer.echo(render_explanation(explain_member(engine, member, as_of_date(as_of))))
+    require_known(engine, member=member, hint="MEMBER")
+    typer.echo(render_explanation(explain_member(engine, member, day)))
+    typer.echo("")
+    typer.echo("\n".join(attendance_lines(engine, member, day)))
+    history = page_history(engine, member, day)
+    if history:
+        typer.echo("\nrecorded on the liaison's page (source page):")
+        typer.echo("\n".join(f"  {line}" for line in history))
 
 
 @policy_app.command("show")
 def policy_show(org: Annotated[str, typer.Option(help="The organization's code.")]) -> None:
     """Print the effective policy of an organization and where each value comes from."""
-    import json
-
     from sqlalchemy.orm import Session
 
+    from services.cli.known import require_known
     from services.scheduler.tasks.policy import PolicyBook
     from shared.org_tree import OrgTree
 
     engine = ensure_schema(load_settings())
+    require_known(engine, org=org)
     with Session(engine) as session:
         tree = OrgTree.load(session)
-        tree.require(org)
         book = PolicyBook.load(session, tree)
     typer.echo(f"policy of {org} ({tree.names[org]}); lineage: {' < '.join(tree.lineage(org))}")
     for v in book.values(org):
@@ -131,16 +144,54 @@ def policy_set(
     assignments: Annotated[list[str], typer.Argument(help="RULE.PARAM=VALUE (VALUE is JSON).")],
     org: Annotated[str, typer.Option(help="The organization's code.")],
 ) -> None:
-    """Override rule parameters for an organization and its whole subtree."""
+    """Override rule parameters for an organization and its whole subtree (all or none:
+    every value is checked first)."""
+    from services.cli.known import require_known
     from services.scheduler.tasks.policy import parse_assignment, set_override
 
     engine = ensure_schema(load_settings())
+    require_known(engine, org=org)
     parsed = [parse_assignment(a) for a in assignments]
     with transaction(engine) as session:
         for rule, param, value in parsed:
             set_override(session, org, rule, param, value)
     for rule, param, value in parsed:
-        typer.echo(f"{org}: {rule}.{param} = {value!r}")
+        typer.echo(f"{org}: {rule}.{param} = {json.dumps(value, ensure_ascii=False)}")
+
+
+@policy_app.command("unset")
+def policy_unset(
+    targets: Annotated[list[str], typer.Argument(help="RULE.PARAM to give back.")],
+    org: Annotated[str, typer.Option(help="The organization's code.")],
+) -> None:
+    """Remove an organization's own values: its nearest ancestor's, or the default, apply
+    again. Says what each parameter is now and where that comes from."""
+    from sqlalchemy.orm import Session
+
+    from services.cli.known import require_known
+    from services.scheduler.tasks.policy import PolicyBook, PolicyError, unset_override
+    from shared.org_tree import OrgTree
+
+    engine = ensure_schema(load_settings())
+    require_known(engine, org=org)
+    pairs = []
+    for target in targets:
+        rule, dot, param = target.strip().partition(".")
+        if not dot or not rule or not param or "=" in target:
+            raise PolicyError(f"expected RULE.PARAM, got {target!r}")
+        pairs.append((rule, param))
+    with transaction(engine) as session:
+        for rule, param in pairs:
+            unset_override(session, org, rule, param)
+    with Session(engine) as session:
+        now = {
+            (v.rule, v.param): v
+            for v in PolicyBook.load(session, OrgTree.load(session)).values(org)
+        }
+    for rule, param in pairs:
+        v = now[(rule, param)]
+        value = json.dumps(v.value, ensure_ascii=False)
+        typer.echo(f"{org}: {rule}.{param} unset; now {value}  [{v.source}]")
 
 
 @app.command()

@@ -36,24 +36,35 @@ def serve(
 
 
 @app.command()
-def status() -> None:
-    """Queues, dead letters, the scheduler and alerts, as a table."""
+def status(
+    lang: Annotated[str, typer.Option("--lang", help="zh-CN or en.")] = "zh-CN",
+) -> None:
+    """Queues, dead notifications, workers, the scheduler and alerts, as tables."""
     from rich.console import Console
+    from sqlalchemy.orm import Session
 
+    from services.notifier import dead_by_reason
     from services.web.alerts import AlertBook
     from services.web.context import WebContext
+    from services.web.labels import LANGS, Labels
     from services.web.settings import load_web_settings
     from services.web.snapshot import take_snapshot
     from services.web.status_table import render_status
+    from services.web.times import home_root, viewer_timezone
     from shared.db import ensure_schema
     from shared.settings import load_settings
 
+    if lang not in LANGS:
+        raise typer.BadParameter(f"{lang!r}; expected zh-CN or en", param_hint="--lang")
     settings = load_settings()
     ensure_schema(settings)
     ctx = WebContext(settings, load_web_settings())
     snap = take_snapshot(ctx.engine, ctx.redis, ctx.namespace, ctx.web, now=ctx.clock.now())
     alerts = AlertBook(ctx.redis, ctx.web, None).current(snap)
-    render_status(snap, alerts, Console())
+    tz = viewer_timezone(ctx.engine, home_root(ctx.engine, None))
+    with Session(ctx.engine) as session:
+        groups = dead_by_reason(session)
+    render_status(snap, alerts, Console(), t=Labels(lang), tz=tz, groups=groups)
 
 
 @token_app.command("create")
@@ -70,12 +81,14 @@ def token_create(
     """Make a token and print it once; only its hash is kept."""
     from datetime import timedelta
 
+    from services.cli.known import require_known
     from services.web.tokens import create_token
     from shared.clock import SystemClock
     from shared.db import ensure_schema
     from shared.settings import load_settings
 
     engine = ensure_schema(load_settings())
+    require_known(engine, org=org, liaison=liaison)
     now = SystemClock().now()
     expires_at = now + timedelta(days=expires_days) if expires_days is not None else None
     issued = create_token(

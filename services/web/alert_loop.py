@@ -7,16 +7,19 @@ import threading
 
 from services.web.alerts import AlertBook, Mailer
 from services.web.context import WebContext
+from services.web.depth_history import record_depth
 from services.web.snapshot import take_snapshot
 
 log = logging.getLogger(__name__)
 
 
 def check_alerts(ctx: WebContext, mailer: Mailer | None) -> None:
-    """One round: read the figures, record incidents, log and mail the new ones."""
+    """One round: read the figures, record incidents, log and send the new ones, and
+    keep a sample of the queue depths for the chart."""
     now = ctx.clock.now()
     snap = take_snapshot(ctx.engine, ctx.redis, ctx.namespace, ctx.web, now=now)
     AlertBook(ctx.redis, ctx.web, mailer).update(snap, now)
+    record_depth(ctx.redis, snap)
 
 
 class AlertLoop:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.notifier import dead_by_reason, requeue_dead
 from services.scheduler.tasks.due import DueQuery, compute_due
 from services.scheduler.tasks.report import (
     REPORT_COLUMNS,
@@ -23,13 +24,17 @@ from services.web import access
 from services.web.alerts import AlertBook
 from services.web.deps import Caller, Ctx, require_roles
 from services.web.inputs import MAX_DAY, MIN_DAY, check_period
+from services.web.labels import ZH, Labels
 from services.web.ops import dead_items, delivery_log, requeue
-from services.web.queues import all_queue_figures
 from services.web.schemas import (
     AlertOut,
     Compliance,
     ComplianceRow,
+    DeadGroupOut,
     DeadLetterOut,
+    DeadOut,
+    DeadRequeueIn,
+    DeadRequeueOut,
     Delivery,
     Fact,
     InteractionIn,
@@ -228,9 +233,54 @@ def deliveries(
 
 @router.get("/queues", response_model=list[QueueOut])
 def queues(caller: OpsCaller, ctx: Ctx) -> list[QueueOut]:
-    """Depth, in-flight, delayed and dead messages per dramatiq queue."""
-    now_ms = int(ctx.clock.now().timestamp() * 1000)
-    return [QueueOut(**asdict(q)) for q in all_queue_figures(ctx.redis, ctx.namespace, now_ms)]
+    """Per dramatiq queue: waiting, in flight, delayed, dead and live workers. Dead is the
+    dashboard's figure: dead notifications for the notifications queue (the delivery
+    log), dead-lettered messages for another queue."""
+    snap = take_snapshot(ctx.engine, ctx.redis, ctx.namespace, ctx.web, now=ctx.clock.now())
+    return [
+        QueueOut(**{**asdict(q), "dead": snap.dead_in(q.name), "workers": snap.workers_on(q.name)})
+        for q in snap.queues
+    ]
+
+
+@router.get("/dead", response_model=DeadOut)
+def dead(caller: OpsCaller, ctx: Ctx) -> DeadOut:
+    """Dead notifications: how many, and grouped by reason (the largest group first)."""
+    with Session(ctx.engine) as session:
+        groups = dead_by_reason(session)
+    return DeadOut(
+        total=sum(g.count for g in groups),
+        groups=[
+            DeadGroupOut(
+                reason=g.reason,
+                count=g.count,
+                channels=g.channels,
+                kinds=g.kinds,
+                newest=g.newest.isoformat(timespec="seconds") if g.newest else None,
+            )
+            for g in groups
+        ],
+    )
+
+
+@router.post("/dead/requeue", response_model=DeadRequeueOut)
+def requeue_dead_notifications(body: DeadRequeueIn, caller: OpsCaller, ctx: Ctx) -> DeadRequeueOut:
+    """Queue dead notifications again: all, those of one reason, or chosen ids. Each gets
+    an event in the delivery log naming the token that requeued it."""
+    if body.scope == "reason" and not body.reason:
+        raise HTTPException(422, "scope reason needs a reason")
+    if body.scope == "ids" and not body.ids:
+        raise HTTPException(422, "scope ids needs ids")
+    ids = body.ids if body.scope == "ids" else None
+    requeued = requeue_dead(
+        ctx.engine,
+        ctx.broker,
+        now=ctx.clock.now(),
+        by=f"{caller.role} token #{caller.token_id}",
+        reason=body.reason if body.scope == "reason" else None,
+        ids=ids,
+    )
+    return DeadRequeueOut(requeued=len(requeued))
 
 
 @router.get("/dead-letters", response_model=list[DeadLetterOut])
@@ -246,7 +296,18 @@ def requeue_dead_letter(body: RequeueIn, caller: OpsCaller, ctx: Ctx) -> Requeue
 
 
 @router.get("/alerts", response_model=list[AlertOut])
-def alerts(caller: OpsCaller, ctx: Ctx) -> list[AlertOut]:
-    """The alerts that hold now, with the start of each incident."""
+def alerts(
+    caller: OpsCaller, ctx: Ctx, lang: Annotated[str, Query(pattern="^(zh-CN|en)$")] = ZH
+) -> list[AlertOut]:
+    """The alerts that hold now, with the start of each incident; messages in Chinese
+    unless `lang=en`."""
     snap = take_snapshot(ctx.engine, ctx.redis, ctx.namespace, ctx.web, now=ctx.clock.now())
-    return [AlertOut(**asdict(a)) for a in AlertBook(ctx.redis, ctx.web, None).current(snap)]
+    t = Labels(lang)
+    return [
+        AlertOut(
+            key=a.key,
+            message=a.message(t),
+            since=a.since.isoformat(timespec="seconds") if a.since else None,
+        )
+        for a in AlertBook(ctx.redis, ctx.web, None).current(snap)
+    ]

@@ -18,8 +18,9 @@ from services.bootstrap import bootstrap
 from services.notifier import every_mailer, ops_robot_mailer
 from services.web import aliyun_receipts, api, dashboard, health, liaison_page, webhooks
 from services.web.alert_loop import AlertLoop
+from services.web.api_docs import add_api_docs
 from services.web.context import WebContext
-from services.web.headers import SecurityHeadersMiddleware, add_swagger_ui
+from services.web.headers import SecurityHeadersMiddleware
 from services.web.inputs import RejectNulMiddleware
 from services.web.mailer import ops_mailer
 from services.web.metrics import build_registry
@@ -83,9 +84,8 @@ def create_app(
         "and the ops dashboard.",
         lifespan=lifespan,
         max_body_size=MAX_BODY_BYTES,
-        # /docs is served by add_swagger_ui, under a policy naming its scripts; ReDoc
-        # (which needs inline styles and blob: workers) and the OAuth redirect page,
-        # which this API does not use, are not served.
+        # /docs is our own script-free page (api_docs.py): Swagger UI and ReDoc load
+        # their code from a CDN, blank offline; the OAuth redirect page is not used.
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
@@ -105,6 +105,6 @@ def create_app(
     app.include_router(api.router)
     app.include_router(dashboard.router)
     app.include_router(liaison_page.router)
-    add_swagger_ui(app)
+    add_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

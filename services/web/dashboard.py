@@ -10,6 +10,7 @@ is chosen by a code from a fixed list, never taken from the query string.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -19,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
+from services.notifier import dead_by_reason, list_deliveries
 from services.scheduler.tasks.report import (
     REPORT_COLUMNS,
     PeriodError,
@@ -26,7 +28,7 @@ from services.scheduler.tasks.report import (
     row_values,
 )
 from services.web.alerts import AlertBook
-from services.web.chart import success_chart_svg
+from services.web.chart import lines_svg, stacked_bars_svg
 from services.web.csrf import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -36,8 +38,9 @@ from services.web.csrf import (
     tokens_match,
 )
 from services.web.deps import Ctx, optional_principal
+from services.web.depth_history import depth_history
 from services.web.inputs import NUL, PERIOD_HINT, check_period
-from services.web.ops import dead_items, recent_failures, success_by_day
+from services.web.labels import LANGS, Labels, choose_lang
 from services.web.sessions import (
     SESSION_COOKIE,
     SESSION_TTL,
@@ -46,21 +49,22 @@ from services.web.sessions import (
     session_principal,
 )
 from services.web.snapshot import take_snapshot
+from services.web.times import home_root, local_text, viewer_timezone
 from services.web.tokens import Principal, authenticate
+from services.web.volumes import latencies, volumes
 from shared.clock import local_today
 from shared.org_tree import OrgTree
-from shared.settings import DEFAULT_TIMEZONE
 
 TEMPLATES = Path(__file__).parent / "templates"
 DASHBOARD_ROLES = ("admin", "ops")
 COOKIE_MAX_AGE_S = int(SESSION_TTL.total_seconds())  #: the cookie lives as long as its session
 LOGIN_FORM_MAX_AGE_S = 3600  #: a login form left open longer must be reloaded
-#: what the login page may say, by code: nothing else from the query string is shown
-LOGIN_MESSAGES = {
-    "expired": "Your session has ended; log in again.",
-    "refused": "That is not a live ops or admin token.",
-    "forged": "The form was not sent from this page; reload it and try again.",
-}
+#: what the login page may say, by code (labels login.<code>): nothing else from the
+#: query string is shown
+LOGIN_MESSAGES = ("expired", "refused", "forged")
+LANG_COOKIE = "liaison_lang"  #: the language chosen with the switch, remembered a year
+DEAD_ROWS_SHOWN = 20  #: dead notifications listed one by one under their groups
+PERIODS = {"day": 14, "hour": 48}  #: the volume chart: buckets shown per unit
 
 router = APIRouter(include_in_schema=False)
 
@@ -69,8 +73,25 @@ _env = Environment(
 )
 
 
-def _render(name: str, status: int = 200, **values: Any) -> HTMLResponse:
-    return HTMLResponse(_env.get_template(name).render(**values), status_code=status)
+def _lang(request: Request) -> str:
+    return choose_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+
+
+def render_page(name: str, request: Request, status: int = 200, **values: Any) -> HTMLResponse:
+    """The page in the language asked for (remembered in a cookie when asked)."""
+    lang = _lang(request)
+    other = next(lang_ for lang_ in LANGS if lang_ != lang)
+    # Only the language: nothing else of the query string is echoed into the page.
+    switch = f"{request.url.path}?lang={other}"
+    response = HTMLResponse(
+        _env.get_template(name).render(t=Labels(lang), lang=lang, switch=switch, **values),
+        status_code=status,
+    )
+    if request.query_params.get("lang") in LANGS:
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="strict"
+        )
+    return response
 
 
 Viewer = Annotated[Principal | None, Depends(optional_principal)]
@@ -80,10 +101,11 @@ def _allowed(viewer: Principal | None) -> bool:
     return viewer is not None and viewer.role in DASHBOARD_ROLES
 
 
-def _login_page(ctx: Ctx, code: str | None, status: int = 200) -> HTMLResponse:
+def _login_page(ctx: Ctx, request: Request, code: str | None, status: int = 200) -> HTMLResponse:
     """The login form with a fresh double-submit CSRF token, in the form and a cookie."""
     csrf = new_csrf_token()
-    response = _render("login.html", status=status, error=LOGIN_MESSAGES.get(code or ""), csrf=csrf)
+    error = f"login.{code}" if code in LOGIN_MESSAGES else None
+    response = render_page("login.html", request, status=status, error=error, csrf=csrf)
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         csrf,
@@ -115,9 +137,9 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 @router.get("/login")
-def login_form(ctx: Ctx, error: str | None = None) -> Response:
+def login_form(request: Request, ctx: Ctx, error: str | None = None) -> Response:
     """The login form; `error` is a code of LOGIN_MESSAGES, anything else shows nothing."""
-    return _login_page(ctx, error)
+    return _login_page(ctx, request, error)
 
 
 @router.post("/login")
@@ -126,12 +148,12 @@ async def login(request: Request, ctx: Ctx) -> Response:
     if not same_origin(request, ctx.web.public_url) or not tokens_match(
         form.get(CSRF_FIELD), request.cookies.get(LOGIN_CSRF_COOKIE)
     ):
-        return _login_page(ctx, "forged", status=403)
+        return _login_page(ctx, request, "forged", status=403)
     token = form.get("token", "").strip()
     now = ctx.clock.now()
     found = authenticate(ctx.engine, token, now=now) if token else None
     if found is None or found.role not in DASHBOARD_ROLES:
-        return _login_page(ctx, "refused", status=401)
+        return _login_page(ctx, request, "refused", status=401)
     response = RedirectResponse("/", status_code=303)
     _session_cookie(response, ctx, open_session(ctx.engine, found, now=now), COOKIE_MAX_AGE_S)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
@@ -162,33 +184,73 @@ def _to_login(request: Request) -> RedirectResponse:
 
 
 @router.get("/")
-def dashboard(request: Request, viewer: Viewer, ctx: Ctx) -> Response:
+def dashboard(
+    request: Request,
+    viewer: Viewer,
+    ctx: Ctx,
+    per: Annotated[str, Query(pattern="^(day|hour)$")] = "day",
+) -> Response:
     if not _allowed(viewer):
         return _to_login(request)
+    t = Labels(_lang(request))
     now = ctx.clock.now()
     snap = take_snapshot(ctx.engine, ctx.redis, ctx.namespace, ctx.web, now=now)
     alerts = AlertBook(ctx.redis, ctx.web, None).current(snap)
-    today = now.date()
-    rates = success_by_day(ctx.engine, today=today)
+    root = home_root(ctx.engine, viewer)
+    tz = viewer_timezone(ctx.engine, viewer.org if viewer and viewer.org else root)
     with Session(ctx.engine) as session:
-        roots = sorted(c for c, p in OrgTree.load(session).parents.items() if p is None)
-    return _render(
+        groups = dead_by_reason(session)
+        dead_rows = list_deliveries(session, statuses=["dead"], limit=DEAD_ROWS_SHOWN)
+        failed_rows = list_deliveries(
+            session, statuses=["failed", "undelivered"], limit=DEAD_ROWS_SHOWN
+        )
+    return render_page(
         "dashboard.html",
+        request,
         viewer=viewer,
         snap=snap,
         alerts=alerts,
-        dead=dead_items(ctx),
-        failures=recent_failures(ctx.engine),
-        chart=success_chart_svg(rates, today=today),
-        rates=rates,
-        roots=roots,
-        period=_default_period(ctx),
+        groups=groups,
+        dead_rows=dead_rows,
+        failed_rows=failed_rows,
+        charts=_charts(ctx, t, now=now, tz=tz, per=per),
+        per=per,
+        root=root,
+        period=_default_period(ctx, tz),
         now=now,
+        tz=tz,
+        local=lambda moment, seconds=False: local_text(moment, tz, seconds=seconds),
     )
 
 
-def _default_period(ctx: Ctx) -> str:
-    day = local_today(ctx.clock, DEFAULT_TIMEZONE)
+def _charts(ctx: Ctx, t: Labels, *, now: datetime, tz: str, per: str) -> dict[str, Any]:
+    """The volume, queue depth and latency charts' SVG and figures."""
+    vol = volumes(ctx.engine, now=now, tz=tz, per=per, count=PERIODS[per])
+    fmt = "%H:00" if per == "hour" else "%m-%d"
+    volume_svg = stacked_bars_svg(
+        [b.strftime(fmt) for b in vol.buckets],
+        vol.series,
+        title=t("chart.volume", unit=t(f"chart.unit.{per}")),
+        empty=t("chart.empty"),
+    )
+    samples = depth_history(ctx.redis, since=now - timedelta(hours=24))
+    queues = sorted({q for s in samples for q in s.depth})
+    depth_svg = lines_svg(
+        [s.at for s in samples],
+        [local_text(s.at, tz)[11:] for s in samples],
+        {q: [s.depth.get(q, 0) for s in samples] for q in queues},
+        title=t("chart.depth"),
+        empty=t("chart.empty"),
+    )
+    return {
+        "volume": volume_svg,
+        "depth": depth_svg,
+        "latency": latencies(ctx.engine, since=now - timedelta(hours=24)),
+    }
+
+
+def _default_period(ctx: Ctx, tz: str) -> str:
+    day = local_today(ctx.clock, tz)
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
@@ -196,6 +258,15 @@ def _default_period(ctx: Ctx) -> str:
 class ComplianceView:
     row: dict[str, Any]
     depth: int
+
+
+LOW_SHARE = 80.0  #: a compliance share below this (percent) is shown in red
+
+
+def low(share: object) -> bool:
+    """Whether a report share ("79.5%", or "-" when nothing was due) is below LOW_SHARE."""
+    text = str(share)
+    return text.endswith("%") and float(text[:-1]) < LOW_SHARE
 
 
 @router.get("/compliance")
@@ -206,27 +277,29 @@ def compliance(
     org: Annotated[str | None, Query(max_length=64)] = None,
     period: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
-    """One organization and its children, each drillable; the lineage as breadcrumbs."""
+    """One organization and its children, each drillable; the lineage as breadcrumbs.
+    Without `org`, the viewer's own root (for ops and admin, the root with most members)."""
     if not _allowed(viewer):
         return _to_login(request)
-    chosen = period or _default_period(ctx)
+    t = Labels(_lang(request))
+    code = org or home_root(ctx.engine, viewer)
+    tz = viewer_timezone(ctx.engine, viewer.org if viewer and viewer.org else code)
+    chosen = period or _default_period(ctx, tz)
     with Session(ctx.engine) as session:
         tree = OrgTree.load(session)
-    roots = sorted(c for c, p in tree.parents.items() if p is None)
-    code = org or (roots[0] if roots else None)
     error = None
     rows: list[ComplianceView] = []
     if code is None or code not in tree.parents:
-        error = "No such organization."
+        error = t("compliance.no_org") if code is not None else t("compliance.none")
     else:
         try:
             check_period(chosen)
             report = compliance_report(
-                ctx.engine, chosen, today=local_today(ctx.clock, DEFAULT_TIMEZONE), org=code
+                ctx.engine, chosen, today=local_today(ctx.clock, tz), org=code
             )
         except (PeriodError, HTTPException):
             # A fixed text: the period the query string named is never echoed back.
-            error = f"Not a period that can be reported: {PERIOD_HINT}, up to today."
+            error = t("compliance.bad_period", hint=PERIOD_HINT)
         else:
             for r in report.rows:
                 if r.depth <= 1:
@@ -236,8 +309,9 @@ def compliance(
                         )
                     )
     lineage = list(reversed(tree.lineage(code))) if code in tree.parents else []
-    return _render(
+    return render_page(
         "compliance.html",
+        request,
         viewer=viewer,
         rows=rows,
         code=code,
@@ -245,5 +319,7 @@ def compliance(
         error=error,
         lineage=[(c, tree.names.get(c, c)) for c in lineage],
         has_children={p for p in tree.parents.values() if p is not None},
-        roots=roots,
+        roots=sorted(c for c, p in tree.parents.items() if p is None),
+        names=tree.names,
+        low=low,
     )

@@ -6,20 +6,11 @@ and no framing (`frame-ancestors 'none'`, and X-Frame-Options for older browsers
 The middleware sits outside everything, so refusals made before routing (413, the NUL
 400) carry the headers too; a response that sets its own policy keeps it.
 
-`/docs` (Swagger UI) loads its script and stylesheet from jsDelivr and starts itself with
-one inline script: its policy names that CDN and the inline script's SHA-256, computed
-from the page as served, so no inline script runs that is not exactly that one.
+`/docs` is a script-free page of our own (api_docs.py) under the same policy.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
-
-from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -36,8 +27,6 @@ SECURITY_HEADERS = {
     # our own form posts, and the CSRF check (csrf.py) must see our origin there.
     "Referrer-Policy": "same-origin",
 }
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
-SWAGGER_FAVICON_HOST = "https://fastapi.tiangolo.com"
 
 
 class SecurityHeadersMiddleware:
@@ -59,29 +48,3 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def inline_script_hashes(html: str) -> list[str]:
-    """CSP source expressions for each inline <script> of `html`."""
-    bodies = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
-    return [
-        "'sha256-" + base64.b64encode(hashlib.sha256(b.encode()).digest()).decode() + "'"
-        for b in bodies
-    ]
-
-
-def add_swagger_ui(app: FastAPI, path: str = "/docs") -> None:
-    """Serve Swagger UI at `path` under a policy that lets exactly its own scripts run."""
-    page = get_swagger_ui_html(openapi_url=app.openapi_url or "", title=f"{app.title} API")
-    html = bytes(page.body).decode()
-    csp = (
-        f"default-src 'self'; script-src 'self' {SWAGGER_CDN} "
-        + " ".join(inline_script_hashes(html))
-        + f"; style-src 'self' {SWAGGER_CDN}; img-src 'self' data: {SWAGGER_FAVICON_HOST}; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-        "frame-ancestors 'none'"
-    )
-
-    @app.get(path, include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
-        return HTMLResponse(html, headers={"Content-Security-Policy": csp})

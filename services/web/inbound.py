@@ -50,11 +50,14 @@ REPLY_NOTE = "recorded by SMS reply"
 FACTS_BY_RULE: dict[str, tuple[str, dict[str, str]]] = {
     "monthly_contact": ("interactions", {"kind": "other"}),
     "frequent_mover_contact": ("interactions", {"kind": "other"}),
-    "quarterly_visit": ("interactions", {"kind": "visit"}),
-    "elderly_visits": ("interactions", {"kind": "visit"}),
-    "key_date_visit": ("interactions", {"kind": "visit"}),
-    # The rule wants the work site or the home; a reply cannot say which, and seed 000's
-    # wording (回乡上门探访) makes the home visit the common case.
+    # A reply cannot say where a visit was; seed 000's wording (回乡上门探访) makes the home
+    # the common case, and annual_site_visit needs a place. Every visit a reply records is
+    # at home, so that "4 5" (a quarterly and a site visit, one trip) is one fact: the
+    # place is part of an interaction's key, and a placeless visit beside it would count
+    # as a second visit that day.
+    "quarterly_visit": ("interactions", {"kind": "visit", "place": "home"}),
+    "elderly_visits": ("interactions", {"kind": "visit", "place": "home"}),
+    "key_date_visit": ("interactions", {"kind": "visit", "place": "home"}),
     "annual_site_visit": ("interactions", {"kind": "visit", "place": "home"}),
     "certificate_review": ("reviews", {}),
     "materials_delivery": ("deliveries", {}),

@@ -25,11 +25,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
+from services.scheduler.tasks.policy import PolicyBook
 from services.web.context import WebContext
 from services.web.csrf import same_origin
 from services.web.deps import get_ctx
 from services.web.page_listing import (
+    PolicyCache,
     liaison_day,
     liaison_tasks,
     open_campaign,
@@ -103,6 +106,17 @@ def page_settings(request: Request) -> PageSettings:
 Page = Annotated[PageSettings, Depends(page_settings)]
 
 
+def policy_cache(request: Request) -> PolicyCache:
+    """The app's policy cache for the page's listings (page_listing.POLICY_TTL_S)."""
+    found: PolicyCache | None = getattr(request.app.state, "page_policy", None)
+    if found is None:
+        found = request.app.state.page_policy = PolicyCache()
+    return found
+
+
+Policy = Annotated[PolicyCache, Depends(policy_cache)]
+
+
 def _render(name: str, status: int = 200, **values: Any) -> HTMLResponse:
     html = _env.get_template(name).render(**values)
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
@@ -127,7 +141,12 @@ def _open(ctx: WebContext, page: PageSettings, token: str) -> LinkCheck | HTMLRe
 
 @router.get("/p/{token}", response_class=HTMLResponse)
 def show_page(
-    token: str, ctx: Ctx, page: Page, done: str | None = None, notice: str | None = None
+    token: str,
+    ctx: Ctx,
+    page: Page,
+    policy: Policy,
+    done: str | None = None,
+    notice: str | None = None,
 ) -> Response:
     """The liaison's open tasks, grouped by member, most urgent first."""
     check = _open(ctx, page, token)
@@ -143,7 +162,7 @@ def show_page(
         shown = int(done) if done and done.isdigit() and len(done) < 19 else None
         recorded = _recorded_line(conn, check, shown) if shown is not None else None
     today = local_today(ctx.clock, timezone)
-    listing = page_listing(ctx.engine, check.liaison_id, name, today)
+    listing = page_listing(ctx.engine, check.liaison_id, name, today, book=policy.book(ctx.engine))
     return _render(
         "page.html",
         listing=listing,
@@ -171,7 +190,7 @@ def _recorded_line(conn: Any, check: LinkCheck, record_id: int) -> str | None:
 
 
 @router.post("/p/{token}/record", max_body_size=RECORD_BODY_MAX_BYTES)
-async def record(token: str, request: Request, ctx: Ctx, page: Page) -> Response:
+async def record(token: str, request: Request, ctx: Ctx, page: Page, policy: Policy) -> Response:
     """Record one tap: the task's fact, with its note and photo, then back to the page."""
     if not same_origin(request, page.public_url):
         return refusal("cross_site")
@@ -181,8 +200,10 @@ async def record(token: str, request: Request, ctx: Ctx, page: Page) -> Response
     assert check.liaison_id is not None and check.link_id is not None
     try:
         form = await request.form(max_files=1, max_fields=8, max_part_size=FORM_FIELD_MAX_BYTES)
-    except Exception:  # a malformed multipart body: Starlette says why in a 400 of its own
-        return refusal("bad_form")
+    except HTTPException as exc:  # Starlette's: a malformed body (400), or over the limit (413)
+        if exc.status_code in (400, 413):
+            return refusal("bad_form" if exc.status_code == 400 else "photo_too_large")
+        raise
     try:
         tap = _tap(form)
         check_shape(tap)
@@ -192,7 +213,8 @@ async def record(token: str, request: Request, ctx: Ctx, page: Page) -> Response
     finally:
         await form.close()
     # Reading the tasks, decoding the photo and writing are blocking work: off the loop.
-    return await run_in_threadpool(_record, ctx, page, token, check, tap, photo)
+    book = await run_in_threadpool(policy.book, ctx.engine)
+    return await run_in_threadpool(_record, ctx, page, token, check, tap, photo, book)
 
 
 def _tap(form: Any) -> Tap:
@@ -223,7 +245,13 @@ async def _photo(form: Any, page: PageSettings) -> bytes | None:
 
 
 def _record(
-    ctx: WebContext, page: PageSettings, token: str, check: LinkCheck, tap: Tap, photo: bytes | None
+    ctx: WebContext,
+    page: PageSettings,
+    token: str,
+    check: LinkCheck,
+    tap: Tap,
+    photo: bytes | None,
+    book: PolicyBook,
 ) -> Response:
     assert check.liaison_id is not None and check.link_id is not None
     with ctx.engine.connect() as conn:
@@ -231,7 +259,7 @@ def _record(
     if found is None:
         return refusal("forged")
     today = local_today(ctx.clock, found[1])
-    tasks = liaison_tasks(ctx.engine, check.liaison_id, today)
+    tasks = liaison_tasks(ctx.engine, check.liaison_id, today, book=book)
     try:
         task = find_task(tasks, tap)
     except PageRefused as refused:

@@ -20,6 +20,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, case, func, select
 
+from services.web.alerts import AlertBook
 from services.web.context import WebContext
 from services.web.snapshot import take_snapshot
 from shared.models import DeliveryAttempt
@@ -67,7 +68,10 @@ class LiaisonCollector(Collector):
             "liaison_queue_delayed_messages", "Messages on the delay queue", labels=labels
         )
         dead = GaugeMetricFamily(
-            "liaison_queue_dead_messages", "Dead-lettered messages", labels=labels
+            "liaison_queue_dead_messages",
+            "Messages dramatiq dead-lettered in Redis (not dead notifications: see "
+            "liaison_dead_notifications)",
+            labels=labels,
         )
         oldest = GaugeMetricFamily(
             "liaison_queue_oldest_message_age_seconds",
@@ -81,6 +85,26 @@ class LiaisonCollector(Collector):
             dead.add_metric([q.name], q.dead)
             oldest.add_metric([q.name], q.oldest_waiting_s or 0.0)
         yield from (waiting, in_flight, delayed, dead, oldest)
+        # The one dead count: the page's badge, `liaison status` and the alerts say this.
+        dead_notifications = GaugeMetricFamily(
+            "liaison_dead_notifications",
+            "Notifications dead now (retries exhausted, or lost while sending), "
+            "from the delivery log",
+        )
+        dead_notifications.add_metric([], snap.dead)
+        yield dead_notifications
+        workers = GaugeMetricFamily(
+            "liaison_workers", "Worker processes with a live heartbeat, by queue", labels=labels
+        )
+        for q in snap.queues:
+            workers.add_metric([q.name], snap.workers_on(q.name))
+        yield workers
+        holding = GaugeMetricFamily(
+            "liaison_alert", "1 for each alert that holds now", labels=["alert", "kind"]
+        )
+        for alert in AlertBook(ctx.redis, ctx.web, None).current(snap):
+            holding.add_metric([alert.key, alert.kind], 1.0)
+        yield holding
         notifications = GaugeMetricFamily(
             "liaison_notifications",
             "Notifications by kind, channel and status",

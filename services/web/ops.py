@@ -1,23 +1,24 @@
-"""What ops do and read besides the queues: dead letters (the broker's and the outbox's),
-their requeue, the delivery log, daily success rates and recent failures. Addresses are
-always masked here."""
+"""What the API gives ops besides the queues: the dead letters of `/api/v1/dead-letters`
+(the broker's and the outbox's, one by one) and their requeue, and the delivery log.
+Addresses are always masked here. The dashboard's dead notifications, grouped by reason,
+are `services.notifier.dead_by_reason`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from dramatiq import Message
-from sqlalchemy import ColumnElement, Engine, and_, func, select
+from sqlalchemy import ColumnElement, Engine, select
 from sqlalchemy.orm import Session
 
-from services.notifier import SEND_NOTIFICATION, enqueue
+from services.notifier import SEND_NOTIFICATION, enqueue, list_deliveries
 from services.web.context import WebContext
 from services.web.queues import dead_letters, queue_names, take_dead_letter
 from shared.masking import mask_address, mask_text
-from shared.models import DeliveryAttempt, Notification
+from shared.models import Notification
 
 #: statuses that count as reaching the person, and as not reaching them
 DELIVERED = ("sent", "delivered")
@@ -178,90 +179,35 @@ def delivery_log(
     statuses: Sequence[str] | None = None,
     channel: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The latest notifications with their last attempt, newest first, addresses masked.
+    """The latest notifications with their last attempt, newest first, addresses masked:
+    `list_deliveries`, the delivery log's one query, as the API's dictionaries.
 
     `scope`: only the notifications it admits (None: every one)."""
-    conds: list[ColumnElement[bool]] = []
-    if scope is not None:
-        conds.append(scope)
-    if statuses:
-        conds.append(Notification.status.in_(statuses))
-    if channel:
-        conds.append(Notification.channel == channel)
     with Session(engine) as session:
-        rows = list(
-            session.scalars(
-                select(Notification)
-                .where(and_(True, *conds))
-                .order_by(Notification.created_at.desc(), Notification.id.desc())
-                .limit(limit)
-            )
+        rows = list_deliveries(
+            session,
+            statuses=statuses or (),
+            channel=channel,
+            limit=limit,
+            scope=scope,
+            with_attempts=True,
         )
-        attempts: dict[int, DeliveryAttempt] = {}
-        for a in session.scalars(
-            select(DeliveryAttempt)
-            .where(DeliveryAttempt.notification_id.in_([r.id for r in rows]))
-            .order_by(DeliveryAttempt.attempt)
-        ):
-            attempts[a.notification_id] = a  # the last attempt wins
-    out = []
-    for r in rows:
-        last = attempts.get(r.id)
-        out.append(
-            {
-                "id": r.id,
-                "kind": r.kind,
-                "channel": r.channel,
-                "recipient_type": r.recipient_type,
-                "recipient_id": r.recipient_id,
-                "address": mask_address(r.address, r.channel),
-                "status": r.status,
-                "attempts": r.attempts,
-                "last_error": mask_text(r.last_error) if r.last_error else None,
-                "created_at": r.created_at.isoformat(),
-                "updated_at": r.updated_at.isoformat(),
-                "provider": last.provider if last else None,
-                "latency_ms": last.latency_ms if last else None,
-                "error_code": last.error_code if last else None,
-            }
-        )
-    return out
-
-
-@dataclass(frozen=True)
-class DayRate:
-    day: date
-    channel: str
-    delivered: int
-    not_delivered: int
-
-    @property
-    def rate(self) -> float | None:
-        total = self.delivered + self.not_delivered
-        return self.delivered / total if total else None
-
-
-def success_by_day(engine: Engine, *, today: date, days: int = 14) -> list[DayRate]:
-    """Per day (UTC, of the last change) and channel: notifications that reached the
-    provider or person, and those that did not."""
-    since = datetime.combine(today - timedelta(days=days - 1), time.min, tzinfo=UTC)
-    day = func.date(Notification.updated_at)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(day, Notification.channel, Notification.status, func.count())
-            .where(
-                Notification.updated_at >= since,
-                Notification.status.in_(DELIVERED + NOT_DELIVERED),
-            )
-            .group_by(day, Notification.channel, Notification.status)
-        ).all()
-    tally: dict[tuple[date, str], list[int]] = {}
-    for d, channel, status, count in rows:
-        key = (d if isinstance(d, date) else date.fromisoformat(str(d)), channel)
-        cell = tally.setdefault(key, [0, 0])
-        cell[0 if status in DELIVERED else 1] += int(count)
-    return [DayRate(d, c, v[0], v[1]) for (d, c), v in sorted(tally.items())]
-
-
-def recent_failures(engine: Engine, *, limit: int = 20) -> list[dict[str, Any]]:
-    return delivery_log(engine, limit=limit, statuses=NOT_DELIVERED)
+    return [
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "channel": r.channel,
+            "recipient_type": r.recipient_type,
+            "recipient_id": r.recipient_id,
+            "address": r.recipient,
+            "status": r.status,
+            "attempts": r.attempts,
+            "last_error": r.last_error,
+            "created_at": r.created_at.isoformat(),
+            "updated_at": (r.updated_at or r.created_at).isoformat(),
+            "provider": r.provider,
+            "latency_ms": r.latency_ms,
+            "error_code": r.error_code,
+        }
+        for r in rows
+    ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -116,6 +116,35 @@ class QueueOut(BaseModel):
     delayed: int
     dead: int
     oldest_waiting_s: float | None
+    workers: int = 0  #: live worker processes consuming the queue
+
+
+class DeadGroupOut(BaseModel):
+    reason: str
+    count: int
+    channels: dict[str, int]
+    kinds: dict[str, int]
+    newest: str | None
+
+
+class DeadOut(BaseModel):
+    total: int
+    groups: list[DeadGroupOut]
+
+
+MAX_REQUEUE_IDS = 1000
+
+
+class DeadRequeueIn(BaseModel):
+    scope: Literal["all", "reason", "ids"]
+    reason: Text | None = Field(default=None, max_length=200)
+    ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = Field(
+        default=None, max_length=MAX_REQUEUE_IDS
+    )
+
+
+class DeadRequeueOut(BaseModel):
+    requeued: int
 
 
 class DeadLetterOut(BaseModel):

@@ -16,6 +16,22 @@ DEFAULT_SCHEDULER_STALE_S = 300  #: seconds without a scheduler tick before it i
 DEFAULT_SCHEDULER_TICK_KEY = LAST_TICK_KEY  #: JSON of the last good tick (shared/status_keys.py)
 DEFAULT_SCHEDULER_LEASE_KEY = LEASE_KEY  #: held by the running scheduler
 DEFAULT_ALERT_CHECK_S = 60  #: how often the running service evaluates alerts
+DEFAULT_DEAD_THRESHOLD = 1  #: dead notifications (died within the window) that are an alert
+DEFAULT_DEAD_WINDOW_S = 86_400  #: the window those dead notifications died in
+DEFAULT_FAILURE_RATE = 0.5  #: share of failed attempts of one provider that is an alert
+DEFAULT_FAILURE_MIN_ATTEMPTS = 10  #: fewer attempts in the window say nothing of a rate
+DEFAULT_FAILURE_WINDOW_S = 900  #: the window those attempts are counted in
+DEFAULT_PLANNING_WINDOW_S = 3_600  #: how long a planning timeout stays an alert
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from exc
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
@@ -38,6 +54,12 @@ class WebSettings:
     scheduler_tick_key: str = DEFAULT_SCHEDULER_TICK_KEY
     scheduler_lease_key: str = DEFAULT_SCHEDULER_LEASE_KEY
     alert_check_s: int = DEFAULT_ALERT_CHECK_S
+    dead_threshold: int = DEFAULT_DEAD_THRESHOLD
+    dead_window_s: int = DEFAULT_DEAD_WINDOW_S
+    failure_rate: float = DEFAULT_FAILURE_RATE
+    failure_min_attempts: int = DEFAULT_FAILURE_MIN_ATTEMPTS
+    failure_window_s: int = DEFAULT_FAILURE_WINDOW_S
+    planning_window_s: int = DEFAULT_PLANNING_WINDOW_S
     #: LIAISON_COOKIE_SECURE: send the dashboard cookie only over HTTPS (on behind TLS)
     cookie_secure: bool = False
 
@@ -53,5 +75,13 @@ def load_web_settings(environ: dict[str, str] | None = None) -> WebSettings:
         scheduler_tick_key=env.get("LIAISON_SCHEDULER_TICK_KEY", DEFAULT_SCHEDULER_TICK_KEY),
         scheduler_lease_key=env.get("LIAISON_SCHEDULER_LEASE_KEY", DEFAULT_SCHEDULER_LEASE_KEY),
         alert_check_s=_int(env, "LIAISON_ALERT_CHECK_S", DEFAULT_ALERT_CHECK_S),
+        dead_threshold=_int(env, "LIAISON_ALERT_DEAD_THRESHOLD", DEFAULT_DEAD_THRESHOLD),
+        dead_window_s=_int(env, "LIAISON_ALERT_DEAD_WINDOW_S", DEFAULT_DEAD_WINDOW_S),
+        failure_rate=_float(env, "LIAISON_ALERT_FAILURE_RATE", DEFAULT_FAILURE_RATE),
+        failure_min_attempts=_int(
+            env, "LIAISON_ALERT_FAILURE_MIN_ATTEMPTS", DEFAULT_FAILURE_MIN_ATTEMPTS
+        ),
+        failure_window_s=_int(env, "LIAISON_ALERT_FAILURE_WINDOW_S", DEFAULT_FAILURE_WINDOW_S),
+        planning_window_s=_int(env, "LIAISON_ALERT_PLANNING_WINDOW_S", DEFAULT_PLANNING_WINDOW_S),
         cookie_secure=env.get("LIAISON_COOKIE_SECURE", "").lower() in {"1", "true", "yes"},
     )

@@ -1,50 +1,88 @@
-"""`liaison status`: the dashboard's figures as tables, for a person over SSH."""
+"""`liaison status`: the dashboard's figures as tables, for a person over SSH, with the
+same labels (Chinese by default) and the same dead count."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
 
+from services.notifier import DeadGroup
 from services.web.alerts import Alert
+from services.web.labels import Labels
 from services.web.snapshot import Snapshot
+from services.web.times import local_text
 
 
-def render_status(snap: Snapshot, alerts: list[Alert], console: Console) -> None:
-    queues = Table(title="Queues")
-    for name in ("queue", "waiting", "in flight", "delayed", "dead", "oldest (s)"):
-        queues.add_column(name, justify="left" if name == "queue" else "right")
+def render_status(
+    snap: Snapshot,
+    alerts: list[Alert],
+    console: Console,
+    *,
+    t: Labels,
+    tz: str,
+    groups: Sequence[DeadGroup] = (),
+) -> None:
+    queues = Table(title=t("queues"))
+    keys = ("queue.name", "queue.waiting", "queue.in_flight", "queue.delayed", "queue.dead",
+            "queue.oldest", "queue.workers")  # fmt: skip
+    for key in keys:
+        queues.add_column(t(key), justify="left" if key == "queue.name" else "right")
     for q in snap.queues:
-        oldest = "-" if q.oldest_waiting_s is None else f"{q.oldest_waiting_s:.0f}"
+        oldest = "-" if q.oldest_waiting_s is None else t("seconds", n=round(q.oldest_waiting_s))
         queues.add_row(
-            q.name, str(q.waiting), str(q.in_flight), str(q.delayed), str(q.dead), oldest
-        )
+            q.name, str(q.waiting), str(q.in_flight), str(q.delayed),
+            str(snap.dead_in(q.name)), oldest, str(snap.workers_on(q.name)),
+        )  # fmt: skip
     console.print(queues)
+    console.print(f"{t('dead')}: {snap.dead}", highlight=False)
+    if groups:
+        reasons = Table(title=t("dead.reason"))
+        reasons.add_column(t("dead.count"), justify="right")
+        reasons.add_column(t("dead.reason"), overflow="fold")
+        for g in groups:
+            reasons.add_row(str(g.count), g.reason)
+        console.print(reasons)
+    workers = Table(title=f"{t('workers')}: {len(snap.workers)}")
+    for key in ("worker.host", "worker.pid", "worker.queues", "worker.last_seen"):
+        workers.add_column(t(key))
+    for w in snap.workers:
+        workers.add_row(
+            w.host, str(w.pid), ", ".join(w.queues), local_text(w.last_seen, tz, seconds=True)
+        )
+    console.print(workers)
     s = snap.scheduler
-    scheduler = Table(title="Scheduler", show_header=False)
+    scheduler = Table(title=t("scheduler"), show_header=False)
     scheduler.add_column("what")
     scheduler.add_column("value")
-    scheduler.add_row("state", "ticking" if s.ticking else "NOT TICKING")
+    scheduler.add_row("", t("scheduler.ticking") if s.ticking else t("scheduler.not_ticking"))
     scheduler.add_row(
-        "last successful tick",
-        "never" if s.last_tick is None else f"{s.last_tick.isoformat()} ({s.tick_age_s:.0f} s ago)",
+        t("scheduler.last_tick"),
+        t("scheduler.never")
+        if s.last_tick is None
+        else f"{local_text(s.last_tick, tz, seconds=True)} "
+        f"({t('alert.scheduler.ago', age=round(s.tick_age_s or 0))})",
     )
-    scheduler.add_row("lease", "held" if s.lease_held else "free")
-    scheduler.add_row("planning timeouts", str(s.planning_timeouts))
+    scheduler.add_row(
+        t("scheduler.lease"), t("scheduler.lease.held" if s.lease_held else "scheduler.lease.free")
+    )
+    scheduler.add_row(t("scheduler.timeouts"), str(s.planning_timeouts))
     if s.last_failure_at is not None:
         scheduler.add_row(
-            "last failed tick", f"{s.last_failure_at.isoformat()}: {s.last_failure or ''}"
+            t("scheduler.last_failure"),
+            f"{local_text(s.last_failure_at, tz)}: {s.last_failure or ''}",
         )
     console.print(scheduler)
-    counts = Table(title="Notifications")
-    for name in ("kind", "channel", "status", "count"):
-        counts.add_column(name, justify="right" if name == "count" else "left")
+    counts = Table(title=t("scheduler.notifications"))
+    for key in ("col.kind", "col.channel", "col.status", "dead.count"):
+        counts.add_column(t(key), justify="right" if key == "dead.count" else "left")
     for n in snap.notifications:
         counts.add_row(n.kind, n.channel, n.status, str(n.count))
     console.print(counts)
     if alerts:
         for a in alerts:
-            console.print(
-                f"[bold red]ALERT[/] {a.message}" + (f" (since {a.since})" if a.since else "")
-            )
+            since = f" ({t('alerts.since', since=local_text(a.since, tz))})" if a.since else ""
+            console.print(f"[bold red]ALERT[/] {a.message(t)}{since}", highlight=False)
     else:
-        console.print("[green]No alerts[/]")
+        console.print(f"[green]{t('alerts.none')}[/]")

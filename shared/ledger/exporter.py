@@ -7,6 +7,12 @@ columns are masked unless `full=True`: full values only in exports asked for exp
 A masked export also hides what would give a mask back: the birth date (the ID number's
 hidden digits) in its column and wherever a member's row writes it, and phones, ID numbers
 and emails typed into free text (`shared.masking.mask_text`).
+
+XLSX is for people as well as for the importer (`shared/ledger/sheets.py`): typed date
+cells, fitted widths, a frozen header and, with `chinese_headers`, each column's first
+Chinese alias as its header (the importer reads the aliases, so the workbook still
+imports back). CSV keeps the canonical headers and codes, byte for byte the contract.
+Progress (`shared.progress`) is told the rows of each kind as they are written.
 """
 
 from __future__ import annotations
@@ -18,16 +24,18 @@ from pathlib import Path
 from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Select, select
+from sqlalchemy import Engine, Select, func, select
 
 from shared.errors import LedgerError
-from shared.ledger.formulas import csv_cell, xlsx_cell
+from shared.ledger.formulas import csv_cell
 from shared.ledger.kinds import KINDS, KINDS_BY_NAME, Column, Kind, ValueType
 from shared.ledger.problems import show_value
+from shared.ledger.sheets import SheetWriter
 from shared.ledger.storage import db_column, key_columns, table_for
 from shared.ledger.values import birth_date_from_id
 from shared.masking import MASKED_DATE, mask_date, mask_text
 from shared.models import Organization
+from shared.progress import Progress, no_progress
 from shared.settings import DEFAULT_TIMEZONE
 
 STREAM_ROWS = 5_000  #: rows fetched from the database at a time
@@ -47,11 +55,25 @@ def _select(kind: Kind) -> Select[tuple[object, ...]]:
     return query.order_by(*key_columns(kind))
 
 
-def kind_rows(engine: Engine, kind: Kind) -> Iterator[tuple[object, ...]]:
-    """Every row of `kind` ordered by key, fetched in chunks (the event's time zone last)."""
+PROGRESS_ROWS = 1_000  #: rows between two reports to `progress`
+
+
+def kind_rows(
+    engine: Engine, kind: Kind, progress: Progress = no_progress
+) -> Iterator[tuple[object, ...]]:
+    """Every row of `kind` ordered by key, fetched in chunks (the event's time zone last);
+    `progress` hears of them under the kind's name, with their total."""
     with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(table_for(kind))).scalar_one()
+        progress(kind.name, 0, int(total))
         result = conn.execution_options(yield_per=STREAM_ROWS).execute(_select(kind))
-        yield from (tuple(row) for row in result)
+        done = 0
+        for row in result:
+            yield tuple(row)
+            done += 1
+            if done % PROGRESS_ROWS == 0:
+                progress(kind.name, PROGRESS_ROWS)
+        progress(kind.name, done % PROGRESS_ROWS)
 
 
 def _local(value: datetime, timezone: object) -> datetime:
@@ -108,30 +130,52 @@ def _cell(
     return mask_date(text, born) if born else text
 
 
-def write_csv(engine: Engine, kind: Kind, handle: TextIO, *, full: bool = False) -> int:
+def write_csv(
+    engine: Engine,
+    kind: Kind,
+    handle: TextIO,
+    *,
+    full: bool = False,
+    progress: Progress = no_progress,
+) -> int:
     """One kind as CSV on an open text handle (opened with newline=''); the row count."""
     handle.write(BOM)
     writer = csv.writer(handle, lineterminator="\r\n")
     writer.writerow(kind.column_names)
     count = 0
-    for row in kind_rows(engine, kind):
+    for row in kind_rows(engine, kind, progress):
         writer.writerow([csv_cell(c) for c in _cells(kind, row, full, for_xlsx=False)])
         count += 1
     return count
 
 
-def write_xlsx(engine: Engine, kinds: tuple[Kind, ...], path: Path, *, full: bool = False) -> int:
-    """A workbook with a sheet per kind, written as it streams; the row count."""
+def headers(kind: Kind, *, chinese: bool) -> list[str]:
+    """The header row: canonical names, or each column's first Chinese alias."""
+    if not chinese:
+        return list(kind.column_names)
+    return [c.aliases[0] if c.aliases else c.name for c in kind.columns]
+
+
+def write_xlsx(
+    engine: Engine,
+    kinds: tuple[Kind, ...],
+    path: Path,
+    *,
+    full: bool = False,
+    chinese_headers: bool = False,
+    progress: Progress = no_progress,
+) -> int:
+    """A workbook with a sheet per kind (named after it), written as it streams; the row
+    count."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     count = 0
     for kind in kinds:
-        sheet = book.create_sheet(kind.name)
-        sheet.append(list(kind.column_names))
-        for row in kind_rows(engine, kind):
-            sheet.append([xlsx_cell(sheet, c) for c in _cells(kind, row, full, for_xlsx=True)])
-            count += 1
+        with SheetWriter(book, kind.name, headers(kind, chinese=chinese_headers)) as sheet:
+            for row in kind_rows(engine, kind, progress):
+                sheet.append(_cells(kind, row, full, for_xlsx=True))
+                count += 1
     book.save(path)
     return count
 
@@ -143,10 +187,13 @@ def export_kind(
     out: Path | TextIO,
     *,
     full: bool = False,
+    chinese_headers: bool = False,
+    progress: Progress = no_progress,
 ) -> int:
     """Write `kind` (or `all`) as `fmt` to `out`; the number of rows written.
 
     `all` as CSV needs a directory (a `<kind>.csv` per kind); as XLSX, one workbook.
+    `chinese_headers` is for XLSX only: CSV always has the contract's names.
     """
     if kind != "all" and kind not in KINDS_BY_NAME:
         raise LedgerError(f"{kind!r} is not a kind (all, {', '.join(KINDS_BY_NAME)})")
@@ -154,7 +201,9 @@ def export_kind(
     if fmt == "xlsx":
         if not isinstance(out, Path):
             raise LedgerError("an XLSX export needs a file to write (--out FILE)")
-        return write_xlsx(engine, kinds, out, full=full)
+        return write_xlsx(
+            engine, kinds, out, full=full, chinese_headers=chinese_headers, progress=progress
+        )
     if fmt != "csv":
         raise LedgerError(f"{fmt!r} is not an export format (csv, xlsx)")
     if kind == "all":
@@ -164,9 +213,9 @@ def export_kind(
         total = 0
         for each in kinds:
             with (out / f"{each.name}.csv").open("w", encoding="utf-8", newline="") as handle:
-                total += write_csv(engine, each, handle, full=full)
+                total += write_csv(engine, each, handle, full=full, progress=progress)
         return total
     if isinstance(out, Path):
         with out.open("w", encoding="utf-8", newline="") as handle:
-            return write_csv(engine, kinds[0], handle, full=full)
-    return write_csv(engine, kinds[0], out, full=full)
+            return write_csv(engine, kinds[0], handle, full=full, progress=progress)
+    return write_csv(engine, kinds[0], out, full=full, progress=progress)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from shared.ledger import spellings as words
+
 
 class ValueType(StrEnum):
     TEXT = "text"
@@ -30,6 +32,8 @@ class Column:
     required: bool = False
     type: ValueType = ValueType.TEXT
     choices: tuple[str, ...] = ()
+    #: the Chinese words accepted for the choices (`spellings.py`; docs/ledger.md lists them)
+    spellings: words.Spellings = ()
     default: str | None = None
     references: str | None = None  #: the kind whose key this column names
     personal: bool = False  #: masked in errors, logs and default exports
@@ -47,6 +51,9 @@ class Kind:
     #: entity kinds reject a key repeated within the file set; fact kinds treat a repeat as the
     #: same fact recorded twice (the later row wins)
     entity: bool
+    #: (earlier, later) date columns that cannot come the other way round; `BIRTH` is the
+    #: birth date, from `birth_date` or else from the ID number
+    date_order: tuple[tuple[str, str], ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -58,6 +65,8 @@ class Kind:
                 return c
         raise KeyError(name)
 
+
+BIRTH = "birth date"  #: in `Kind.date_order`: the person's birth date, however known
 
 STATUSES = ("active", "returned", "transferred", "deceased")
 #: how a person wants to hear from us; "wecom" needs a WeCom user id (企业微信账号)
@@ -117,13 +126,34 @@ MEMBERS = Kind(
         Column("reason", ("外出原因",)),
         Column("certificate_no", ("活动证编号",)),
         Column("certificate_issued_on", ("发证日期",), type=ValueType.DATE),
-        Column("status", ("状态",), type=ValueType.CHOICE, choices=STATUSES, default="active"),
+        Column(
+            "status",
+            ("状态",),
+            type=ValueType.CHOICE,
+            choices=STATUSES,
+            spellings=words.STATUSES,
+            default="active",
+        ),
         Column("locale", ("语言",), default="zh-CN", max_length=16),
-        Column("channels", ("接收方式",), type=ValueType.CHOICE, choices=CHANNELS, default="sms"),
+        Column(
+            "channels",
+            ("接收方式",),
+            type=ValueType.CHOICE,
+            choices=CHANNELS,
+            spellings=words.CHANNEL_PARTS,
+            default="sms",
+        ),
         Column("wecom_userid", ("企业微信账号", "企业微信"), max_length=64),
     ),
     key=("member_id",),
     entity=True,
+    date_order=(
+        (BIRTH, "join_date"),
+        (BIRTH, "mobile_since"),
+        (BIRTH, "certificate_issued_on"),
+        # the certificate (流动党员活动证) is issued to a party member
+        ("join_date", "certificate_issued_on"),
+    ),
 )
 
 LIAISONS = Kind(
@@ -135,7 +165,14 @@ LIAISONS = Kind(
         Column("phone", ("手机号",), **_phone),  # type: ignore[arg-type]
         Column("email", ("邮箱",), **_email),  # type: ignore[arg-type]
         Column("locale", ("语言",), default="zh-CN", max_length=16),
-        Column("channels", ("接收方式",), type=ValueType.CHOICE, choices=CHANNELS, default="sms"),
+        Column(
+            "channels",
+            ("接收方式",),
+            type=ValueType.CHOICE,
+            choices=CHANNELS,
+            spellings=words.CHANNEL_PARTS,
+            default="sms",
+        ),
         Column("wecom_userid", ("企业微信账号", "企业微信"), max_length=64),
     ),
     key=("liaison_id",),
@@ -152,19 +189,28 @@ ASSIGNMENTS = Kind(
     ),
     key=("member_id", "from"),
     entity=False,
+    date_order=(("from", "to"),),
 )
 
 INTERACTIONS = Kind(
     "interactions",
     (
         Column("member_id", ("编号", "党员编号"), required=True, references="members"),
-        Column("kind", ("方式",), required=True, type=ValueType.CHOICE, choices=INTERACTION_KINDS),
+        Column(
+            "kind",
+            ("方式",),
+            required=True,
+            type=ValueType.CHOICE,
+            choices=INTERACTION_KINDS,
+            spellings=words.INTERACTION_KINDS,
+        ),
         Column("on", ("日期",), required=True, type=ValueType.DATE),
-        Column("place", ("地点",), type=ValueType.CHOICE, choices=PLACES),
+        Column("place", ("地点",), type=ValueType.CHOICE, choices=PLACES, spellings=words.PLACES),
         Column("liaison_id", ("联络员编号",), references="liaisons"),
         Column("note", ("备注",), max_length=2000),
     ),
-    key=("member_id", "on", "kind"),
+    #: two visits on one day at two places are two facts (an empty place is one place)
+    key=("member_id", "on", "kind", "place"),
     entity=False,
 )
 
@@ -184,7 +230,14 @@ EVENTS = Kind(
     (
         Column("event_id", ("活动编号",), required=True, max_length=64),
         Column("org", ("组织编码", "所属组织"), required=True, references="organizations"),
-        Column("type", ("类型",), required=True, type=ValueType.CHOICE, choices=EVENT_TYPES),
+        Column(
+            "type",
+            ("类型",),
+            required=True,
+            type=ValueType.CHOICE,
+            choices=EVENT_TYPES,
+            spellings=words.EVENT_TYPES,
+        ),
         Column("starts_at", ("开始时间",), required=True, type=ValueType.DATETIME),
         Column("title", ("主题",)),
         Column("location", ("地点",)),
@@ -217,6 +270,7 @@ CAMPAIGNS = Kind(
     ),
     key=("campaign_id",),
     entity=True,
+    date_order=(("start", "end"),),
 )
 
 DELIVERIES = Kind(
@@ -264,6 +318,7 @@ MUTES = Kind(
     ),
     key=("member_id", "from"),
     entity=False,
+    date_order=(("from", "to"),),
 )
 
 #: Import order: every kind after the kinds it references.

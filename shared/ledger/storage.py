@@ -53,6 +53,8 @@ def db_row(
         column = db_column(name)
         out[column] = _empty_default(table, column) if value is None else value
     out.update(constants)
+    for name in kind.key:  # a key column the file lacks is empty, not absent (collapse)
+        out.setdefault(db_column(name), None)
     return out
 
 

@@ -10,14 +10,13 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from shared.ledger import spellings as words
 from shared.ledger import values as v
 from shared.ledger.formulas import strip_cell
-from shared.ledger.kinds import Column, Kind, ValueType
+from shared.ledger.kinds import BIRTH, Column, Kind, ValueType
 from shared.ledger.problems import problem
 from shared.settings import DEFAULT_TIMEZONE
 
-#: Pairs of columns where the second may not come before the first.
-DATE_SPANS = (("from", "to"), ("start", "end"))
 #: Kinds whose phone tells one row from another: an inbound SMS is matched to its liaison
 #: by the number it comes from, so two liaisons may not share one.
 UNIQUE_PHONE_KINDS = frozenset({"liaisons"})
@@ -35,12 +34,21 @@ def _text(value: object) -> str:
 
 def _choice(column: Column) -> Callable[[object], str]:
     def parse(value: object) -> str:
-        text = _text(value).lower()
-        if text not in column.choices:
-            raise v.InvalidValue(f"not one of {', '.join(column.choices)}")
-        return text
+        code = words.choice_from_word(_text(value), column.choices, column.spellings)
+        if code is None:
+            raise v.InvalidValue(f"not one of {_shown_choices(column)}")
+        return code
 
     return parse
+
+
+def _shown_choices(column: Column) -> str:
+    """`active (正常), returned (已返乡), …`: each code with its first Chinese word."""
+    shown = []
+    for code in column.choices:
+        word = words.first_word(code, column.spellings)
+        shown.append(f"{code} ({word})" if word else code)
+    return ", ".join(shown)
 
 
 _PARSERS: dict[ValueType, Callable[[object], object]] = {
@@ -125,26 +133,33 @@ class RowValidator:
     def _check_row(
         self, where: str, raw: Mapping[str, object], row: dict[str, object], problems: list[str]
     ) -> None:
-        for first, second in DATE_SPANS:
-            a, b = row.get(first), row.get(second)
+        born = _birth_date(row)
+        dates = {**row, BIRTH: born}
+        for earlier, later in self.kind.date_order:
+            a, b = dates.get(earlier), dates.get(later)
             if isinstance(a, date) and isinstance(b, date) and b < a:
-                column = self.kind.column(second)
-                problems.append(
-                    problem(where, column, second, raw.get(second), f"before {first} ({a})")
-                )
-        born, id_number = row.get("birth_date"), row.get("id_number")
-        if isinstance(born, date) and isinstance(id_number, str):
-            inside = v.birth_date_from_id(id_number)
-            if inside != born:
-                problems.append(
-                    problem(
-                        where,
-                        self.kind.column("birth_date"),
-                        "birth_date",
-                        raw.get("birth_date"),
-                        "differs from the birth date inside the ID number",
-                    )
-                )
+                column = self.kind.column(later)
+                what = f"before {'the birth date' if earlier == BIRTH else earlier} ({a})"
+                problems.append(problem(where, column, later, raw.get(later), what))
+        given, id_number = row.get("birth_date"), row.get("id_number")
+        if (
+            isinstance(given, date)
+            and isinstance(id_number, str)
+            and v.birth_date_from_id(id_number) != given
+        ):
+            column = self.kind.column("birth_date")
+            what = "differs from the birth date inside the ID number"
+            problems.append(problem(where, column, "birth_date", raw.get("birth_date"), what))
+
+
+def _birth_date(row: Mapping[str, object]) -> date | None:
+    """The birth date a row states, or else the one inside its (valid) ID number."""
+    given, id_number = row.get("birth_date"), row.get("id_number")
+    if isinstance(given, date):
+        return given
+    if isinstance(id_number, str):
+        return v.birth_date_from_id(id_number)
+    return None
 
 
 def to_utc(local: datetime, timezone: str | None) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -39,6 +39,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if isinstance(value, str):  # SQLite raw rows
             value = datetime.fromisoformat(value)
         return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+
+class EmptyIsNone(TypeDecorator[str]):
+    """Optional text stored NOT NULL, '' meaning "none": a column in a unique key whose
+    empty value must match itself (SQL's NULLs never conflict, so a re-import of a fact
+    without it would add a second row instead of updating the first)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str:
+        return "" if value is None else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value in (None, "") else str(value)
 
 
 class Base(DeclarativeBase):

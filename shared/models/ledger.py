@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.models.base import Base, UTCDateTime
+from shared.models.base import Base, EmptyIsNone, UTCDateTime
 from shared.settings import DEFAULT_LOCALE, DEFAULT_TIMEZONE
 
 
@@ -49,7 +49,8 @@ class Member(Base):
 
     member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    id_number: Mapped[str] = mapped_column(String(18))
+    #: indexed: an import asks which member holds an ID number (one number, one person)
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
     home_org: Mapped[str] = mapped_column(String(64), ForeignKey("organizations.code"), index=True)
     join_date: Mapped[date] = mapped_column(Date)
     mobile_since: Mapped[date] = mapped_column(Date)
@@ -90,13 +91,15 @@ class Assignment(Base):
 
 class Interaction(Base):
     __tablename__ = "interactions"
-    __table_args__ = (UniqueConstraint("member_id", "on_date", "kind"),)
+    #: one fact per member, day, kind and place: two visits on one day at two places are
+    #: two facts (migration 0009); "no place" is one place, stored as ''
+    __table_args__ = (UniqueConstraint("member_id", "on_date", "kind", "place"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     member_id: Mapped[str] = mapped_column(String(64), ForeignKey("members.member_id"))
     kind: Mapped[str] = mapped_column(String(16))
     on_date: Mapped[date] = mapped_column(Date)
-    place: Mapped[str | None] = mapped_column(String(16))
+    place: Mapped[str | None] = mapped_column(EmptyIsNone(16), nullable=False, server_default="")
     liaison_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("liaisons.liaison_id"))
     note: Mapped[str | None] = mapped_column(Text)
     #: where the record came from: import, cli, sms-reply, api

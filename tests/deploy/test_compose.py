@@ -107,7 +107,8 @@ def test_alert_rules_use_only_metrics_the_web_service_serves() -> None:
     rules = yaml.safe_load((DEPLOY / "alerts.yml").read_text())["groups"][0]["rules"]
     assert {r["alert"] for r in rules} >= {
         "LiaisonQueueBacklog",
-        "LiaisonDeadLettersGrowing",
+        "LiaisonDeadNotifications",
+        "LiaisonNoWorker",
         "LiaisonSchedulerStale",
     }
     for rule in rules:

@@ -15,17 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from services.scheduler.tasks.policy_values import PolicyError as PolicyError
+from services.scheduler.tasks.policy_values import check_value
 from services.scheduler.tasks.rules import EffectiveRule
 from services.scheduler.tasks.strategies import check_strategy, is_task
-from shared.errors import LiaisonError, NotFound
+from shared.errors import NotFound
 from shared.models import Organization, PolicyOverride, Rule
 from shared.org_tree import OrgTree
 
 DEFAULT_SOURCE = "default"
-
-
-class PolicyError(LiaisonError):
-    """Raised when a policy change names an unknown rule or parameter or a malformed value."""
 
 
 @dataclass(frozen=True)
@@ -139,8 +137,7 @@ def parse_assignment(text: str) -> tuple[str, str, Any]:
     return rule, param, value
 
 
-def set_override(session: Session, org: str, rule_name: str, param: str, value: Any) -> None:
-    """Record `org`'s own value for `rule_name.param` (checked against the rule's parameters)."""
+def _known_param(session: Session, org: str, rule_name: str, param: str) -> Rule:
     if session.get(Organization, org) is None:
         raise NotFound(f"no organization with code {org!r}")
     rule = session.get(Rule, rule_name)
@@ -150,7 +147,15 @@ def set_override(session: Session, org: str, rule_name: str, param: str, value: 
     if param != "enabled" and param not in rule.params:
         known = ", ".join(["enabled", *sorted(rule.params)])
         raise PolicyError(f"rule {rule_name} has no parameter {param!r}; parameters: {known}")
-    _check_value(rule, param, value)
+    return rule
+
+
+def set_override(session: Session, org: str, rule_name: str, param: str, value: Any) -> None:
+    """Record `org`'s own value for `rule_name.param`, checked by what the parameter means
+    (`policy_values.py`)."""
+    rule = _known_param(session, org, rule_name, param)
+    default = rule.enabled if param == "enabled" else rule.params[param]
+    check_value(rule_name, param, value, default)
     values = {"org": org, "rule": rule_name, "param": param, "value": value}
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -161,22 +166,17 @@ def set_override(session: Session, org: str, rule_name: str, param: str, value: 
     session.execute(stmt)
 
 
-def _check_value(rule: Rule, param: str, value: Any) -> None:
-    default = True if param == "enabled" else rule.params[param]
-    if param == "strategy" or (param == "enabled" and not isinstance(value, bool)):
-        raise PolicyError(f"{rule.name}.{param} must be true or false")
-    if param == "period":
-        from services.scheduler.tasks.periods import PERIODS
-
-        if value not in PERIODS:
-            raise PolicyError(f"{rule.name}.period must be one of {', '.join(PERIODS)}")
-    elif isinstance(default, bool) or default is None:
-        return
-    elif isinstance(default, int) and (
-        not isinstance(value, int) or isinstance(value, bool) or value < 0
-    ):
-        raise PolicyError(f"{rule.name}.{param} must be a whole number ≥ 0, got {value!r}")
-    elif isinstance(default, list) and not (
-        value is None or (isinstance(value, list) and all(isinstance(x, str) for x in value))
-    ):
-        raise PolicyError(f'{rule.name}.{param} must be a list of names, e.g. ["visit"], or null')
+def unset_override(session: Session, org: str, rule_name: str, param: str) -> None:
+    """Remove `org`'s own value for `rule_name.param`, so that its nearest ancestor's (or
+    the default) applies again; an error if `org` has none to remove."""
+    _known_param(session, org, rule_name, param)
+    found = session.scalars(
+        select(PolicyOverride).where(
+            PolicyOverride.org == org,
+            PolicyOverride.rule == rule_name,
+            PolicyOverride.param == param,
+        )
+    ).first()
+    if found is None:
+        raise PolicyError(f"{org} has no value of its own for {rule_name}.{param}")
+    session.delete(found)

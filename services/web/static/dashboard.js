@@ -1,6 +1,7 @@
-// The dashboard's little script: requeue buttons, and queue figures refreshed in place.
-// The session id stays in its HttpOnly cookie; a request that changes something carries
-// the page's CSRF token (the <meta name="csrf-token"> the server wrote) in X-CSRF-Token.
+// The dashboard's little script: requeue buttons (one, one reason, all: the last two ask
+// first), and queue figures refreshed in place. The session id stays in its HttpOnly
+// cookie; a request that changes something carries the page's CSRF token (the
+// <meta name="csrf-token"> the server wrote) in X-CSRF-Token.
 (function () {
   "use strict";
 
@@ -8,20 +9,24 @@
   const csrfToken = csrfMeta ? csrfMeta.content : "";
 
   async function requeue(button) {
-    const row = button.closest("tr");
+    const scope = button.dataset.scope;
+    if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
+    const body = { scope: scope };
+    if (scope === "reason") body.reason = button.dataset.reason;
+    if (scope === "ids") body.ids = [Number(button.dataset.id)];
     button.disabled = true;
     try {
-      const response = await fetch("/api/v1/dead-letters/requeue", {
+      const response = await fetch("/api/v1/dead/requeue", {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
-        body: JSON.stringify({ source: row.dataset.source, ref: row.dataset.ref }),
+        body: JSON.stringify(body),
       });
       if (!response.ok) throw new Error("HTTP " + response.status);
       location.reload();
     } catch (error) {
       button.disabled = false;
-      button.textContent = "Failed – retry";
+      button.textContent = "✗ " + button.textContent.replace(/^✗ /, "");
     }
   }
 
@@ -35,7 +40,8 @@
         for (const cell of row.querySelectorAll("[data-field]")) {
           const value = q[cell.dataset.field];
           if (cell.dataset.field === "oldest_waiting_s") {
-            cell.textContent = value === null ? "–" : Math.round(value) + " s";
+            const unit = document.documentElement.lang === "en" ? " s" : " 秒";
+            cell.textContent = value === null ? "–" : Math.round(value) + unit;
           } else {
             cell.textContent = value;
           }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 from typer.testing import Result
 
@@ -82,6 +84,13 @@ def test_an_export_masks_personal_columns_unless_full_is_asked_for(
     out = tmp_path / "ledger.xlsx"
     book = liaison("export", "all", "--format", "xlsx", "--out", str(out))
     assert book.exit_code == 0 and out.exists()
+    assert "行已写入" in book.stderr  # the default language is zh-CN
+    assert load_workbook(out)["members"]["A1"].value == "编号"
+    book = liaison("export", "all", "--format", "xlsx", "--out", str(out), "--lang", "en")
+    assert book.exit_code == 0 and "row(s) written" in book.stderr
+    assert load_workbook(out)["members"]["A1"].value == "member_id"
+    chinese = liaison("export", "members", "--lang", "zh-CN")
+    assert chinese.stdout_bytes == masked.stdout_bytes  # csv keeps the contract's names
     assert liaison("export", "all", "--format", "csv").exit_code == 2  # needs --out DIR
 
 
@@ -108,7 +117,7 @@ def test_recording_an_interaction_goes_through_the_importer_validation(
     assert bad.stderr.splitlines() == [
         "command line:1: kind: : required, but empty",
         "command line:1: on: 2026-02-30: no such date (day is out of range for month)",
-        "command line:1: place: moon: not one of home, workplace, other",
+        "command line:1: place: moon: not one of home (家中), workplace (工作单位), other (其他)",
         "command line:1: member_id: M404: unknown member",
         "4 problem(s) found; nothing was written",
     ]
@@ -138,3 +147,82 @@ def test_an_option_a_kind_does_not_have_is_refused(imported: Engine) -> None:
     result = liaison("record", "reviews", "--member", "M001", "--on", "2026-03-05", "--note", "x")
     assert result.exit_code != 0
     assert ledger_rows(imported)["reviews"] == len(LEDGER["reviews"])
+
+
+def test_record_refuses_a_day_after_today_and_writes_nothing(imported: Engine) -> None:
+    from shared.clock import SystemClock, local_today
+    from shared.settings import DEFAULT_TIMEZONE
+
+    today = local_today(SystemClock(), DEFAULT_TIMEZONE)
+    before = ledger_rows(imported)
+    for day in (today + timedelta(days=1), date(2030, 1, 1)):
+        result = liaison(
+            "record", "interactions", "--member", "M001", "--on", day.isoformat(), "--kind", "phone"
+        )
+        assert result.exit_code == 2
+        assert f"is after today ({today.isoformat()})" in result.stderr
+    assert ledger_rows(imported) == before
+    result = liaison(
+        "record", "interactions", "--member", "M001", "--on", today.isoformat(), "--kind", "phone"
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_record_warns_when_the_liaison_is_not_the_members_liaison_that_day(
+    imported: Engine,
+) -> None:
+    # M001 (张三)'s liaison is L01 (李联络) in 2025 and L02 (赵联络) from 2026-01-01.
+    own = liaison(
+        "record", "interactions", "--member", "M001", "--on", "2026-03-03",
+        "--kind", "phone", "--liaison", "L02",
+    )  # fmt: skip
+    assert own.exit_code == 0 and "warning" not in own.stderr
+    other = liaison(
+        "record", "interactions", "--member", "M001", "--on", "2026-03-04",
+        "--kind", "phone", "--liaison", "L01",
+    )  # fmt: skip
+    assert other.exit_code == 0
+    [warning] = other.stderr.splitlines()
+    assert warning == (
+        "warning: 李联络 L01 is not 张三 M001's liaison on 2026-03-04 (赵联络 L02 is);"
+        " recorded as given"
+    )
+    assert other.stdout.strip() == "interactions: recorded for M001 on 2026-03-04"
+    earlier = liaison(
+        "record", "interactions", "--member", "M001", "--on", "2025-03-04",
+        "--kind", "phone", "--liaison", "L01",
+    )  # fmt: skip
+    assert earlier.exit_code == 0 and "warning" not in earlier.stderr
+
+
+def test_why_lists_the_members_attendance_with_the_event_and_who_held_it(
+    imported: Engine,
+) -> None:
+    result = liaison("why", "M001", "--as-of", "2026-11-22")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    at = lines.index("attendance (organization life): 1 recorded, 1 in 2026")
+    assert lines[at + 1].startswith("  2026-03-10  ") and "(E01), held by " in lines[at + 1]
+    result = liaison("why", "M003", "--as-of", "2026-11-22")
+    assert "attendance (organization life): none recorded up to 2026-11-22" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("why", "NOPE", "--as-of", "2026-11-22"), "no member with id 'NOPE'"),
+        (("due", "--liaison", "NOPE", "--as-of", "2026-11-22"), "no liaison with id 'NOPE'"),
+        (("due", "--org", "NOPE", "--as-of", "2026-11-22"), "no organization with code 'NOPE'"),
+        (("report", "--period", "2026-Q4", "--org", "NOPE"), "no organization with code 'NOPE'"),
+        (("run", "--dry-run", "--org", "NOPE"), "no organization with code 'NOPE'"),
+        (("policy", "show", "--org", "NOPE"), "no organization with code 'NOPE'"),
+        (("token", "create", "--role", "liaison", "--liaison", "NOPE"), "no liaison with id"),
+        (("token", "create", "--role", "org_manager", "--org", "NOPE"), "no organization with"),
+    ],
+)
+def test_an_unknown_id_anywhere_is_a_usage_error_naming_it(
+    imported: Engine, args: tuple[str, ...], says: str
+) -> None:
+    result = run_liaison(*args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert says in result.stderr

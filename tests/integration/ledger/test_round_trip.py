@@ -41,6 +41,28 @@ def test_an_xlsx_export_imports_back_to_the_same_ledger(
     assert export_bytes(engine, tmp_path / "second") == first
 
 
+def test_an_xlsx_export_with_chinese_headers_and_typed_dates_imports_back_the_same(
+    engine: Engine, tmp_path: Path, fresh: Callable[[], None]
+) -> None:
+    from openpyxl import load_workbook
+
+    import_files(engine, write_csv(tmp_path / "ledger"))
+    first = export_bytes(engine, tmp_path / "first")
+    book_path = tmp_path / "台账.xlsx"
+    export_kind(engine, "all", "xlsx", book_path, full=True, chinese_headers=True)
+    book = load_workbook(book_path)
+    members = book["members"]
+    header = [c.value for c in members[1]]
+    assert header[:6] == ["编号", "姓名", "身份证号", "流出地党组织", "入党日期", "外出日期"]
+    assert members.freeze_panes == "A2"
+    joined = members.cell(2, 5)
+    assert joined.is_date and joined.number_format == "yyyy-mm-dd"
+    assert members.column_dimensions["C"].width >= 18  # an ID number is 18 characters
+    fresh()
+    import_files(engine, [book_path])
+    assert export_bytes(engine, tmp_path / "second") == first
+
+
 def test_a_masked_export_cannot_be_mistaken_for_data(engine: Engine, tmp_path: Path) -> None:
     import_files(engine, write_csv(tmp_path / "ledger"))
     export_kind(engine, "members", "csv", tmp_path / "members.csv")

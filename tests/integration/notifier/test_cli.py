@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from services.notifier.broker import NOTIFICATIONS_QUEUE
 from services.notifier.outbox import mark_queued, transition
 from shared.db import transaction
-from shared.models import Notification
+from shared.models import Notification, NotificationEvent
 from tests.cli import liaison
 from tests.integration.notifier.conftest import DAYTIME, NotificationFactory
 
@@ -123,3 +125,63 @@ def test_a_formula_in_a_stored_provider_error_comes_out_of_the_csv_as_text(
     [row] = list(csv.DictReader(io.StringIO(out)))
     assert code == 0
     assert row["last_error"] == '\'=HYPERLINK("http://evil.example/","details")'
+
+
+def test_the_deliveries_table_fits_80_columns_in_local_time_with_a_total_line(
+    engine: Engine,
+    liaison_env: dict[str, str],
+    make_notification: NotificationFactory,
+) -> None:
+    from rich.cells import cell_len
+
+    ids = [make_notification() for _ in range(3)]
+    make_dead(engine, ids[0])
+    code, out = invoke("deliveries")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80, out
+    assert lines[0].split()[:3] == ["编号", "时间", "类型"]
+    local = DAYTIME.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert local in out and "+00:00" not in out
+    assert lines[-1].startswith("共 3 条") and "dead 1" in lines[-1]
+    code, out = invoke("deliveries", "--lang", "en", "--limit", "1")
+    assert out.splitlines()[0].split()[:2] == ["id", "when"]
+    assert "3 in all" in out and "only the newest 1 listed" in out
+    code, out = invoke("deliveries", "--lang", "fr")
+    assert code != 0
+
+
+def test_retry_dead_of_one_reason_leaves_the_others_and_names_who_did_it(
+    engine: Engine,
+    liaison_env: dict[str, str],
+    make_notification: NotificationFactory,
+    redis_server_url: str,
+    redis_client: redis.Redis,
+    broker: RedisBroker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIAISON_REDIS_URL", redis_server_url)
+    twilio, lost = make_notification(), make_notification()
+    make_dead(engine, twilio)
+    with transaction(engine) as session:
+        mark_queued(session, [lost], now=DAYTIME)
+        transition(session, lost, from_statuses=("queued",), to="dead", now=DAYTIME,
+                   last_error="a worker was lost while sending; whether the provider took "
+                   "it is unknown")  # fmt: skip
+    code, out = invoke(
+        "deliveries", "retry", "--dead", "--reason", "503: Twilio 503 for +86138****5678"
+    )
+    assert code == 0 and "requeued 1" in out, out
+    code, out = invoke("deliveries", "retry", "--dead", "--reason", "no such reason")
+    assert "requeued 0" in out and "a worker was lost while sending" in out
+    with Session(engine) as session:
+        assert session.get(Notification, twilio).status == "queued"  # type: ignore[union-attr]
+        assert session.get(Notification, lost).status == "dead"  # type: ignore[union-attr]
+        detail = session.scalars(
+            select(NotificationEvent.detail)
+            .where(
+                NotificationEvent.notification_id == twilio, NotificationEvent.status == "queued"
+            )
+            .order_by(NotificationEvent.id.desc())
+        ).first()
+    assert detail is not None and detail.startswith(f"requeued by {getpass.getuser()} (cli)")

@@ -63,8 +63,11 @@ def test_status_prints_the_queues_scheduler_and_alerts(
     redis_client.zadd("liaison:notifications.XQ", {"x": 1})
     code, out = run("status")
     assert code == 0, out
-    assert "notifications" in out and "NOT TICKING" in out
-    assert "ALERT the scheduler last ticked never" in out
+    assert "notifications" in out and "未在运行" in out
+    assert "ALERT 调度器最近一次运行：从未运行" in out
+    code, out = run("status", "--lang", "en")
+    assert code == 0, out
+    assert "not ticking" in out and "ALERT the scheduler last ticked never" in out
 
 
 def test_a_token_made_with_expires_days_carries_its_expiry(

@@ -42,9 +42,9 @@ def test_the_overview_shows_queues_dead_letters_failures_and_the_chart_masked(
     login(client, tokens.ops)
     page = client.get("/").text
     assert 'data-queue="notifications"' in page
-    assert 'class="dead-letter"' in page and "+86 138****0001" in page
+    assert 'class="dead-row"' in page and "+86 138****0001" in page
     assert "provider error 21211" in page and "+86 139****0002" in page
-    assert "<svg" in page and "not ticking" in page
+    assert "<svg" in page and "未在运行" in page
     assert "13800000001" not in page and "13900000002" not in page
 
 

@@ -16,6 +16,7 @@ from services.scheduler.tasks.due import DueQuery, compute_due
 from shared.db import transaction
 from shared.models import Interaction, MaterialDelivery, PageRecord
 from shared.page_links import IssuedLink, issue_link, load_page_settings, revoke_links
+from tests.cli import liaison
 from tests.integration.web.ledger import AS_OF, NOW
 
 SECRET = "page-test-secret-0123456789"
@@ -340,3 +341,47 @@ def test_without_a_page_secret_the_page_says_it_is_not_configured(
     monkeypatch.delenv("LIAISON_PAGE_SECRET", raising=False)
     response = client.get("/p/1-abcdefghijklmnop")
     assert response.status_code == 503 and "暂未开通" in response.text
+
+
+def test_a_record_from_the_page_shows_in_liaison_why_with_its_source_and_link(
+    client: TestClient, ledger: Engine, page_env: Path, liaison_env: dict[str, str]
+) -> None:
+    link = _issue(ledger)
+    client.post(
+        link.path + "/record",
+        data={**_visit_form(ledger), "note": "电话 13912345678 已打通"},
+        follow_redirects=False,
+    )
+    result = liaison("why", "MA", "--as-of", AS_OF.isoformat())
+    assert result.exit_code == 0, result.output
+    assert "quarterly_visit: satisfied" in result.output
+    assert "recorded on the liaison's page (source page):" in result.output
+    line = next(x for x in result.output.splitlines() if "home_visit for quarterly_visit" in x)
+    assert f"by LA (联络员甲) through link {link.link_id}" in line
+    assert "13912345678" not in line, "a phone in the note is masked"
+
+
+def test_a_body_over_the_forms_limit_is_refused_as_it_streams_in(
+    client: TestClient, ledger: Engine, page_env: Path
+) -> None:
+    link = _issue(ledger)
+    response = client.post(
+        link.path + "/record",
+        data=_visit_form(ledger),
+        files={"photo": ("huge.jpg", b"\xff\xd8" + b"0" * (17 * 1024 * 1024), "image/jpeg")},
+    )
+    # Refused by the body limit before the route runs: FastAPI's own 413, not our page.
+    assert response.status_code == 413
+    assert ("MA", "quarterly_visit") in _open_tasks(ledger)
+
+
+def test_a_malformed_multipart_body_is_a_bad_form(
+    client: TestClient, ledger: Engine, page_env: Path
+) -> None:
+    link = _issue(ledger)
+    response = client.post(
+        link.path + "/record",
+        content=b'--xyz\r\nContent-Disposition: form-data; name="member_id"\r\n\r\nMA',
+        headers={"Content-Type": "multipart/form-data; boundary=xyz"},
+    )
+    assert response.status_code == 400 and "登记未成功" in response.text

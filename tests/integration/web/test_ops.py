@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
 from services.notifier.enqueuing import notification_message
+from services.notifier.heartbeat import WorkerHeartbeat
 from services.web.alert_loop import check_alerts
-from services.web.ops import requeue
 from shared.clock import FixedClock
 from shared.db import transaction
 from shared.models import Notification
@@ -35,6 +35,7 @@ def dead_letter(client: TestClient, notification_id: int, reason: str) -> None:
 def make_dead(engine: Engine) -> int:
     send_digest(engine, "LA")
     with transaction(engine) as s:
+        # Every notification so far: the digest just sent, and any requeued before.
         s.execute(update(Notification).values(status="dead", last_error="SMTP 451 try later"))
     return 1
 
@@ -124,7 +125,11 @@ def test_readyz_names_the_scheduler_until_it_ticks(
 
 
 def test_each_alert_is_mailed_once_per_incident(
-    client: TestClient, ledger: Engine, redis_client: redis.Redis, clock: FixedClock
+    client: TestClient,
+    ledger: Engine,
+    redis_client: redis.Redis,
+    clock: FixedClock,
+    tokens: Tokens,
 ) -> None:
     ctx = client.app.state.ctx  # type: ignore[attr-defined]
     mails: list[str] = []
@@ -133,20 +138,29 @@ def test_each_alert_is_mailed_once_per_incident(
         mails.append(subject)
 
     redis_client.set("liaison:scheduler:last_tick", str(clock.now().timestamp()))
-    check_alerts(ctx, mailer)
-    assert mails == []
-    nid = make_dead(ledger)
-    dead_letter(client, nid, "boom")
-    check_alerts(ctx, mailer)
-    check_alerts(ctx, mailer)
-    assert mails == ["[liaison] dead letters grew from 0 to 1"]
-    clock.advance(timedelta(minutes=10))  # the scheduler stopped ticking
-    check_alerts(ctx, mailer)
-    check_alerts(ctx, mailer)
-    assert len(mails) == 2 and "scheduler last ticked 600 s ago" in mails[1]
-    # Requeued: the dead-letter incident ends; a new dead letter is a new incident.
-    assert requeue(ctx, "broker", "notifications/dead-1")
-    check_alerts(ctx, mailer)
-    dead_letter(client, nid, "boom again")
-    check_alerts(ctx, mailer)
-    assert mails[2] == "[liaison] dead letters grew from 0 to 1"
+    worker = WorkerHeartbeat(lambda: redis_client)
+    worker.start(["notifications", "planning"], 8)
+    try:
+        check_alerts(ctx, mailer)
+        assert mails == []
+        make_dead(ledger)
+        check_alerts(ctx, mailer)
+        check_alerts(ctx, mailer)
+        assert mails == ["[liaison] 1 条通知发送失败已放弃（阈值 1，24.0 小时内）"]
+        clock.advance(timedelta(minutes=10))  # the scheduler stopped ticking
+        check_alerts(ctx, mailer)
+        check_alerts(ctx, mailer)
+        assert len(mails) == 2 and "调度器最近一次运行：600 秒前" in mails[1]
+        # Requeued: the dead incident ends; a notification dying again is a new incident.
+        requeued = client.post(
+            "/api/v1/dead/requeue", json={"scope": "all"}, headers=bearer(tokens.ops)
+        )
+        assert requeued.json() == {"requeued": 1}
+        check_alerts(ctx, mailer)
+        assert len(mails) == 2
+        with transaction(ledger) as s:
+            s.execute(update(Notification).values(status="dead"))
+        check_alerts(ctx, mailer)
+        assert len(mails) == 3 and "1 条通知发送失败已放弃" in mails[2]
+    finally:
+        worker.stop()

@@ -167,7 +167,8 @@ def test_a_requeue_through_the_session_needs_the_pages_csrf_header(
 def test_the_login_page_shows_no_text_from_the_query_string(client: TestClient) -> None:
     page = client.get("/login?error=Your+account+is+locked%2C+call+0311-5550199").text
     assert "locked" not in page and "5550199" not in page
-    assert "Your session has ended" in client.get("/login?error=expired").text
+    assert "会话已结束" in client.get("/login?error=expired").text
+    assert "Your session has ended" in client.get("/login?error=expired&lang=en").text
 
 
 @pytest.mark.parametrize(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 
 from twilio.request_validator import RequestValidator
 
+from services.notifier import ProviderFailures, WorkerSeen, reason_of
 from services.web.alerts import evaluate
-from services.web.chart import success_chart_svg
-from services.web.ops import DayRate
+from services.web.chart import stacked_bars_svg
+from services.web.labels import EN, LABELS, ZH, Labels, choose_lang
 from services.web.queues import QueueFigures, waiting_since_ms
 from services.web.scheduler_status import SchedulerStatus, parse_instant
 from services.web.settings import WebSettings, load_web_settings
@@ -53,21 +54,77 @@ def test_the_tick_is_read_from_the_planners_json_summary() -> None:
     assert parse_instant('{"planned": 3}') is None
 
 
-def snapshot(oldest: float | None, dead: int, tick_age: float | None) -> Snapshot:
+def snapshot(
+    oldest: float | None,
+    dead: int,
+    tick_age: float | None,
+    *,
+    workers: int = 1,
+    failures: tuple[ProviderFailures, ...] = (),
+    planning_timeouts: int = 0,
+) -> Snapshot:
+    seen = WorkerSeen("h:1:x", "h", 1, ("notifications",), 8, NOW, NOW)
     return Snapshot(
-        at=datetime(2026, 11, 20, tzinfo=UTC),
-        queues=[QueueFigures("notifications", 1, 0, 0, dead, oldest)],
-        scheduler=SchedulerStatus(None, tick_age, True, None, 300),
+        at=NOW,
+        queues=[QueueFigures("notifications", 1, 0, 0, 0, oldest)],
+        scheduler=SchedulerStatus(
+            None, tick_age, True, None, 300, planning_timeouts=planning_timeouts
+        ),
         notifications=[],
+        dead=dead,
+        dead_recent=dead,
+        failures=failures,
+        workers=(seen,) * workers,
     )
 
 
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
+
+
 def test_alerts_fire_past_their_thresholds_only() -> None:
-    web = WebSettings(oldest_message_alert_s=900)
-    assert evaluate(snapshot(899, 2, 10), web, dead_baseline=2) == []
-    keys = [a.key for a in evaluate(snapshot(901, 3, 301), web, dead_baseline=2)]
-    assert keys == ["oldest_message:notifications", "dead_letters", "scheduler"]
-    assert [a.key for a in evaluate(snapshot(None, 0, None), web, 0)] == ["scheduler"]
+    web = WebSettings(oldest_message_alert_s=900, dead_threshold=3)
+    assert evaluate(snapshot(899, 2, 10), web, None) == []
+    keys = [a.key for a in evaluate(snapshot(901, 3, 301), web, None)]
+    assert keys == ["dead", "stuck_queue:notifications", "scheduler"]
+    assert [a.key for a in evaluate(snapshot(None, 0, None), web, None)] == ["scheduler"]
+
+
+def test_a_provider_failing_half_its_attempts_is_an_alert_once_there_are_enough() -> None:
+    web = WebSettings(failure_rate=0.5, failure_min_attempts=10)
+    few = ProviderFailures("email", "smtp", 9, 9)
+    many = ProviderFailures("email", "smtp", 10, 5)
+    fine = ProviderFailures("sms", "aliyun", 100, 49)
+    held = evaluate(snapshot(None, 0, 10, failures=(few,)), web, None)
+    assert held == []
+    held = evaluate(snapshot(None, 0, 10, failures=(many, fine)), web, None)
+    assert [a.key for a in held] == ["failure_rate:email:smtp"]
+    assert "email/smtp: 5 of 10 attempts failed" in held[0].message(Labels(EN))
+
+
+def test_no_live_worker_and_a_recent_planning_timeout_are_alerts() -> None:
+    web = WebSettings(planning_window_s=3600)
+    snap = snapshot(None, 0, 10, workers=0, planning_timeouts=2)
+    keys = [a.key for a in evaluate(snap, web, NOW - timedelta(minutes=59))]
+    assert keys == ["no_worker", "planning_timeout"]
+    assert [a.key for a in evaluate(snap, web, NOW - timedelta(minutes=61))] == ["no_worker"]
+
+
+def test_every_label_has_the_same_placeholders_in_chinese_and_english() -> None:
+    import string
+
+    for key, (zh, en) in LABELS.items():
+        fields = [{f for _, f, _, _ in string.Formatter().parse(text) if f} for text in (zh, en)]
+        assert fields[0] == fields[1], key
+    assert Labels()("queues") == "队列" and Labels(EN)("queues") == "Queues"
+    assert choose_lang("fr", None) == ZH and choose_lang(None, "en") == EN
+
+
+def test_a_dead_reason_leaves_out_the_attempt_count_and_masks_numbers() -> None:
+    five = reason_of("gave up after 5 attempts; last error smtp: connection refused")
+    three = reason_of("gave up after 3 attempts; last error smtp: connection refused")
+    assert five == three == "smtp: connection refused"
+    assert "13800000001" not in reason_of("gave up after 2 attempts; last error to 13800000001")
+    assert reason_of(None) == "no error recorded"
 
 
 def test_web_settings_come_from_the_environment() -> None:
@@ -77,13 +134,14 @@ def test_web_settings_come_from_the_environment() -> None:
     assert (web.public_url, web.oldest_message_alert_s) == ("https://x.example", 60)
 
 
-def test_the_chart_draws_a_line_per_channel_with_the_rates() -> None:
-    rates = [
-        DayRate(date(2026, 11, 19), "sms", 9, 1),
-        DayRate(date(2026, 11, 20), "sms", 5, 5),
-        DayRate(date(2026, 11, 20), "email", 1, 0),
-    ]
-    svg = success_chart_svg(rates, today=date(2026, 11, 20))
-    assert svg.count("<polyline") == 1  # email has one point: a dot, no line
-    assert "2026-11-19 sms: 90.0% (9/10)" in svg and "2026-11-20 email: 100.0% (1/1)" in svg
-    assert "no deliveries" in success_chart_svg([], today=date(2026, 11, 20))
+def test_the_volume_chart_stacks_a_bar_per_bucket_by_kind_and_channel() -> None:
+    svg = stacked_bars_svg(
+        ["11-19", "11-20"],
+        {"digest · sms": [9, 0], "digest · email": [1, 4]},
+        title="volumes",
+        empty="nothing",
+    )
+    assert svg.count("<rect") == 3 + 2  # three non-empty segments, two legend swatches
+    assert "11-19 digest · sms: 9" in svg and "11-20 digest · email: 4" in svg
+    assert "nothing" not in svg
+    assert "nothing" in stacked_bars_svg(["11-20"], {}, title="volumes", empty="nothing")
