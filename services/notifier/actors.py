@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +29,13 @@ from sqlalchemy import Engine, text
 
 from services.notifier.broker import NOTIFICATIONS_QUEUE
 from services.notifier.delivery import deliver
-from services.notifier.recovery import REDIS_OUTAGE_ERRORS, OutageTolerantLimiter, is_outage
+from services.notifier.outages import (
+    REDIS_OUTAGE_ERRORS,
+    OutageTolerantLimiter,
+    Patience,
+    is_outage,
+    wait_until_back,
+)
 from services.notifier.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -76,25 +81,6 @@ def _redis_answers(broker: Broker) -> bool:
         return bool(broker.client.ping())
     except Exception:
         return False
-
-
-def wait_for_recovery(
-    answers: Callable[[], bool],
-    wait_s: float,
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-    monotonic: Callable[[], float] = time.monotonic,
-) -> bool:
-    """Ask `answers` with a growing pause until it says yes or `wait_s` has passed."""
-    deadline = monotonic() + wait_s
-    pause = 0.1
-    while True:
-        if answers():
-            return True
-        if monotonic() + pause > deadline:
-            return False
-        sleep(pause)
-        pause = min(pause * 2, 2.0)
 
 
 def _tolerant(rt: Runtime) -> Runtime:
@@ -145,11 +131,11 @@ def declare_actors(
                 type(exc).__name__,
                 str(exc).splitlines()[0] if str(exc) else "",
             )
-            back = wait_for_recovery(
+            back = wait_until_back(
                 (lambda: _redis_answers(actor.broker))
                 if redis_away
                 else (lambda: _database_answers(rt.engine)),
-                outage_wait_s,
+                Patience(outage_wait_s, first_pause_s=0.1, max_pause_s=2.0),
             )
             # Counted before the Retry, whose middleware re-enqueues these very options.
             options[OUTAGES_OPTION] = outages + 1

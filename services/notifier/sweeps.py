@@ -30,8 +30,8 @@ from services.notifier.actors import SEND_NOTIFICATION
 from services.notifier.broker import NOTIFICATIONS_QUEUE
 from services.notifier.enqueuing import enqueue
 from services.notifier.outbox import WAITING_STATUSES, dead_letter_stale_sending, waiting_since
-from services.notifier.recovery import waiting_message_args
 from services.notifier.runtime import DEFAULT_STALE_SENDING_S
+from services.notifier.waiting_messages import waiting_message_args
 from shared.db import transaction
 from shared.models import Notification
 

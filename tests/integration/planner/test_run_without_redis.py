@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, select
 
 import services.cli as cli
 from services.notifier import NOTIFICATIONS_QUEUE, SEND_NOTIFICATION, OutboxSweeper, build_broker
-from services.notifier.recovery import waiting_message_args
+from services.notifier.waiting_messages import waiting_message_args
 from shared.models import Notification
 from shared.settings import load_settings
 from tests.integration.planner.ledger import load_synthetic
