@@ -4,11 +4,15 @@
         [--rate 50 --rate-seconds 60] [--namespace liaison-bench]
 
 1. Enqueue: `send()` one message at a time versus the pipelined batch path.
-2. Throughput: a do-nothing dramatiq actor versus `send_notification` driving N
-   notifications end to end (real Redis, the loopback Twilio server through the twilio
-   SDK, the delivery log in PostgreSQL), in the same run, same worker settings.
+2. Throughput: a do-nothing dramatiq actor versus the notifier driving N notifications
+   end to end (enqueued as `send_notifications` batches; real Redis, the loopback Twilio
+   server through the twilio SDK, the delivery log in PostgreSQL), in the same run, same
+   worker settings; both figures and their ratio. The loopback Twilio server runs in its
+   own process (benchmarks/loopback_providers.py), not under the worker's GIL.
 3. Pacing: with the SMS limit set to `--rate` messages/s, the rate Twilio sees per 10 s
    window over `--rate-seconds`.
+
+`--profile out.html` profiles the throughput phase with pyinstrument (all threads).
 
 Needs PostgreSQL (LIAISON_BENCH_POSTGRES_URL, default the local `test` server; a database
 `liaison_bench_notifier` is created afresh) and Redis (LIAISON_BENCH_REDIS_URL, default db 15 of
@@ -30,19 +34,20 @@ from sqlalchemy import text
 
 from services.bootstrap import bootstrap
 from services.notifier.broker import NOTIFICATIONS_QUEUE, build_broker
-from services.notifier.enqueuing import enqueue, push_messages
+from services.notifier.enqueuing import BATCH_SIZE, enqueue, push_messages
 from services.notifier.outbox import create_notification
 from services.notifier.rate_limit import RedisLimiter
 from services.notifier.rendering import render_message
 from services.notifier.runtime import Runtime
 from services.notifier.senders.twilio_sms import TwilioSmsSender
-from services.notifier.testing.twilio_server import (
-    TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
-    TwilioTestServer,
-)
+from services.notifier.testing.twilio_server import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from shared.db import make_engine, transaction, upgrade
 from shared.settings import load_settings
+
+try:
+    from benchmarks.loopback_providers import LoopbackTwilio
+except ImportError:  # run as a script: benchmarks/ is on sys.path, not its parent
+    from loopback_providers import LoopbackTwilio  # type: ignore[no-redef]
 
 POSTGRES = os.environ.get(
     "LIAISON_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -102,6 +107,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--rate-seconds", type=int, default=60)
+    parser.add_argument("--profile", help="write a pyinstrument profile of phase 2 here")
+    parser.add_argument("--skip-pacing", action="store_true", help="stop after phase 2")
     parser.add_argument(
         "--namespace",
         default="liaison-bench",
@@ -122,7 +129,7 @@ def main() -> None:
     )
     broker = build_broker(REDIS, settings, namespace=args.namespace)
 
-    twilio = TwilioTestServer().start()
+    twilio = LoopbackTwilio()
     sender = TwilioSmsSender(
         account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, from_number="+15005550006",
         base_url=twilio.base_url, timeout_s=5.0,
@@ -156,12 +163,28 @@ def main() -> None:
     print(f"do-nothing actor:           {noop_rate:,.0f} msg/s")
     ids = create(engine, args.count, "throughput")
     enqueue(engine, broker, ids, now=datetime.now(UTC))
+    profiler = None
+    if args.profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(async_mode="disabled")
+        profiler.start()
     elapsed = drain(broker, NOTIFICATIONS_QUEUE, args.threads)
+    if profiler is not None:
+        profiler.stop()
+        with open(args.profile, "w", encoding="utf-8") as out:
+            out.write(profiler.output_html())
     with engine.connect() as conn:
         sent = conn.execute(text("select count(*) from notifications where status='sent'"))
         sent_count = sent.scalar_one()
-    print(f"send_notification:          {args.count / elapsed:,.0f} msg/s "
-          f"({sent_count} sent, {len(twilio.sent())} Twilio requests)")  # fmt: skip
+    end_to_end = args.count / elapsed
+    print(f"end to end (send_notifications, batches of {BATCH_SIZE}): {end_to_end:,.0f} msg/s "
+          f"({sent_count} sent, {twilio.count()} Twilio requests)")  # fmt: skip
+    print(f"ratio to the do-nothing actor: {end_to_end / noop_rate:.1%}")
+    if args.skip_pacing:
+        twilio.close()
+        broker.close()
+        return
 
     # 3. Pacing at the configured rate.
     twilio.reset()
@@ -173,7 +196,7 @@ def main() -> None:
     worker.start()
     time.sleep(args.rate_seconds + 2)
     worker.stop()
-    stamps = sorted(r.at for r in twilio.sent())
+    stamps = sorted(twilio.stamps())
     start = stamps[0]
     windows = [sum(1 for s in stamps if start + w <= s < start + w + 10) / 10
                for w in range(0, args.rate_seconds, 10)]  # fmt: skip
@@ -181,7 +204,7 @@ def main() -> None:
     print(f"pacing at {args.rate:g} msg/s over {args.rate_seconds} s: {overall:.2f} msg/s "
           f"({(overall / args.rate - 1) * 100:+.2f}%)")  # fmt: skip
     print("  per 10 s window: " + ", ".join(f"{w:.1f}" for w in windows))
-    twilio.stop()
+    twilio.close()
     broker.close()
 
 

@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import dramatiq
@@ -28,14 +29,17 @@ from dramatiq.common import compute_backoff
 from dramatiq.middleware import CurrentMessage
 from sqlalchemy import Engine, text
 
+from services.notifier.batching import RELEASED, deliver_batch
 from services.notifier.broker import NOTIFICATIONS_QUEUE
-from services.notifier.delivery import deliver
+from services.notifier.delivery import Outcome, deliver
 from services.notifier.recovery import REDIS_OUTAGE_ERRORS, OutageTolerantLimiter, is_outage
 from services.notifier.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 SEND_NOTIFICATION = "send_notification"  #: the actor's name, which producers address
+#: the batch actor's name: one message carries a list of notification ids
+SEND_NOTIFICATIONS = "send_notifications"
 #: the message option counting the runs an outage cut short (dramatiq counts them as
 #: retries too; `deliver` is given the difference)
 OUTAGES_OPTION = "liaison_outages"
@@ -48,6 +52,7 @@ MAX_OUTAGE_BACKOFF_MS = 60_000
 @dataclass(frozen=True)
 class NotifierActors:
     send_notification: dramatiq.Actor[[int], None]
+    send_notifications: dramatiq.Actor[[list[int]], None]
 
 
 def _retry_when(max_retries: int) -> Callable[[int, BaseException], bool]:
@@ -174,4 +179,93 @@ def declare_actors(
         **options,
     )
     actor: dramatiq.Actor[[int], None] = decorate(send_notification)
-    return NotifierActors(send_notification=actor)
+    batch = _declare_batch_actor(broker, runtime, actor, outage_wait_s=outage_wait_s)
+    return NotifierActors(send_notification=actor, send_notifications=batch)
+
+
+def _declare_batch_actor(
+    broker: Broker,
+    runtime: Callable[[], Runtime],
+    single: dramatiq.Actor[[int], None],
+    *,
+    outage_wait_s: float,
+) -> dramatiq.Actor[[list[int]], None]:
+    """The batch actor: first attempts of many notifications per message
+    (`batching.deliver_batch`); every follow-up — a retry, a deferral, a run cut short —
+    is a new message, so a batch message itself is never retried for one notification's
+    sake nor dead-lettered (the dead-letter tools read single-id messages)."""
+
+    def send_notifications(notification_ids: list[int]) -> None:
+        rt = _tolerant(runtime())
+        ids = [int(i) for i in dict.fromkeys(notification_ids)]
+        done: dict[int, Outcome] = {}
+        try:
+            deliver_batch(
+                rt,
+                ids,
+                on_done=done.__setitem__,
+                fallback=lambda i: deliver(rt, i, retries=0),
+            )
+        except Exception as exc:
+            _follow_up(rt, done)
+            remaining = [i for i in ids if i not in done]
+            if not is_outage(exc):
+                # A bug: the notifications left go through the single actor, whose retry
+                # budget and dead letter make it visible without holding up the others.
+                log.exception("a batch of %d notifications failed; sending singly", len(ids))
+                for i in remaining:
+                    single.send(i)
+                return
+            _after_outage(rt, exc, remaining)
+            return
+        _follow_up(rt, done)
+
+    def _follow_up(rt: Runtime, done: dict[int, Outcome]) -> None:
+        later: dict[datetime, list[int]] = {}
+        again: list[int] = []
+        for i, outcome in done.items():
+            if outcome.defer_until is not None:
+                later.setdefault(outcome.defer_until, []).append(i)
+            elif outcome.retry_in_ms is not None:
+                # A second attempt goes through the single actor, counting its retries.
+                single.send_with_options(args=(i,), delay=outcome.retry_in_ms, retries=1)
+            elif outcome.detail == RELEASED:
+                again.append(i)
+        for at, group in later.items():
+            delay_ms = max(0, round((at - rt.clock.now()).total_seconds() * 1000))
+            batch.send_with_options(args=(group,), delay=delay_ms)
+        if again:
+            batch.send(again)
+        done.clear()
+
+    def _after_outage(rt: Runtime, exc: Exception, remaining: list[int]) -> None:
+        redis_away = isinstance(exc, REDIS_OUTAGE_ERRORS)
+        log.warning(
+            "a batch of %d notifications: %s unreachable (%s); waiting for it",
+            len(remaining),
+            "Redis" if redis_away else "the database",
+            type(exc).__name__,
+        )
+        answers = (
+            (lambda: _redis_answers(broker))
+            if redis_away
+            else (lambda: _database_answers(rt.engine))
+        )
+        back = wait_for_recovery(answers, outage_wait_s)
+        _, delay = compute_backoff(
+            0, factor=min(rt.min_backoff_ms, 1_000) if back else rt.min_backoff_ms,
+            max_backoff=min(rt.max_backoff_ms, MAX_OUTAGE_BACKOFF_MS),
+        )  # fmt: skip
+        if remaining:
+            # If Redis is still away this raises, and dramatiq keeps the whole message:
+            # the notifications already finished are then skipped by their status.
+            batch.send_with_options(args=(remaining,), delay=int(delay))
+
+    decorate = dramatiq.actor(
+        actor_name=SEND_NOTIFICATIONS,
+        queue_name=NOTIFICATIONS_QUEUE,
+        broker=broker,
+        retry_when=lambda retries, exc: is_outage(exc),
+    )
+    batch: dramatiq.Actor[[list[int]], None] = decorate(send_notifications)
+    return batch

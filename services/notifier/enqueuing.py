@@ -17,13 +17,17 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import current_millis
 from sqlalchemy import Engine, select
 
-from services.notifier.actors import SEND_NOTIFICATION
+from services.notifier.actors import SEND_NOTIFICATION, SEND_NOTIFICATIONS
 from services.notifier.broker import NOTIFICATIONS_QUEUE
 from services.notifier.outbox import mark_queued
 from shared.db import transaction
 from shared.models import Notification
 
 DEFAULT_CHUNK = 1_000  #: messages per pipeline round trip
+#: notification ids per `send_notifications` message: one worker thread sends them one
+#: after another, each paced by its provider's limit, so a batch is a few seconds of a
+#: limit of 10/s and never holds more than its claim chunk (`batching.CLAIM_CHUNK`) of rows
+BATCH_SIZE = 50
 #: ids per SQL statement (PostgreSQL allows 65,535 bind parameters, SQLite 32,766)
 SQL_CHUNK = 5_000
 
@@ -36,8 +40,9 @@ def enqueue(
     now: datetime,
     from_statuses: Sequence[str] = ("pending",),
     detail: str | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> list[int]:
-    """Mark the notifications queued and put one message per id on the broker.
+    """Mark the notifications queued and put them on the broker, `batch_size` ids a message.
 
     Ids already queued are sent again (their message may have been lost with a flushed
     Redis); the actor's compare-and-set makes a duplicate harmless. Returns the ids sent.
@@ -57,8 +62,25 @@ def enqueue(
                 )
             )
         to_send.extend(i for i in chunk if i in queued)
-    push_messages(broker, [notification_message(i) for i in to_send])
+    push_messages(
+        broker,
+        [
+            batch_message(to_send[start : start + batch_size])
+            for start in range(0, len(to_send), batch_size)
+        ],
+    )
     return to_send
+
+
+def batch_message(notification_ids: Sequence[int]) -> Message[None]:
+    """The message `send_notifications.send(notification_ids)` would build."""
+    return Message(
+        queue_name=NOTIFICATIONS_QUEUE,
+        actor_name=SEND_NOTIFICATIONS,
+        args=(list(notification_ids),),
+        kwargs={},
+        options={},
+    )
 
 
 def notification_message(notification_id: int) -> Message[None]:

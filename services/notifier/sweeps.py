@@ -26,12 +26,11 @@ from datetime import datetime, timedelta
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine, select
 
-from services.notifier.actors import SEND_NOTIFICATION
 from services.notifier.broker import NOTIFICATIONS_QUEUE
 from services.notifier.enqueuing import enqueue
 from services.notifier.outbox import WAITING_STATUSES, dead_letter_stale_sending, waiting_since
-from services.notifier.recovery import waiting_message_args
 from services.notifier.runtime import DEFAULT_STALE_SENDING_S
+from services.notifier.waiting import waiting_notification_ids
 from shared.db import transaction
 from shared.models import Notification
 
@@ -89,7 +88,7 @@ class OutboxSweeper:
         if not candidates:
             self.suspects = {}
             return 0
-        waiting = waiting_message_args(self.broker, NOTIFICATIONS_QUEUE, SEND_NOTIFICATION)
+        waiting = waiting_notification_ids(self.broker, NOTIFICATIONS_QUEUE)
         unseen = {i: at for i, at in candidates.items() if i not in waiting}
         lost = [i for i, at in unseen.items() if self.suspects.get(i) == at]
         self.suspects = {i: at for i, at in unseen.items() if self.suspects.get(i) != at}

@@ -8,16 +8,14 @@ other 4xx. Codes 30003–30007 are not raised here: they arrive in status callba
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
-import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
 from services.notifier.senders.base import OutgoingMessage, SendResult
+from services.notifier.senders.twilio_transport import KeepAliveHttpClient
 from shared.errors import ConfigurationError, PermanentDeliveryError, TransientDeliveryError
 from shared.masking import mask_phone, mask_text
 
@@ -26,15 +24,14 @@ TWILIO_TOO_MANY_REQUESTS = 20429
 DEFAULT_TIMEOUT_S = 10.0  #: seconds to connect and to read an answer
 
 
-class _LiaisonHttpClient(TwilioHttpClient):  # type: ignore[misc]
-    """The SDK's HTTP client with a timeout, an optional base URL, and 429 read here,
-    because Retry-After is a header and TwilioRestException keeps no headers."""
+class _LiaisonHttpClient(KeepAliveHttpClient):
+    """The SDK's HTTP transport (keep-alive, see twilio_transport) with a timeout, an
+    optional base URL, and 429 read here, because Retry-After is a header and
+    TwilioRestException keeps no headers."""
 
     def __init__(self, *, timeout_s: float, base_url: str = "") -> None:
-        # Twilio's client logs each request at INFO; its headers are harmless, but keep
-        # the SDK quiet unless someone asks for its debug output.
-        logger = logging.getLogger("twilio.http_client")
-        super().__init__(timeout=timeout_s, logger=logger)
+        # The SDK's default client logs each request at INFO; this one logs nothing.
+        super().__init__(timeout_s=timeout_s)
         self.base_url = base_url.rstrip("/")
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
@@ -93,12 +90,6 @@ class TwilioSmsSender:
             created = self.client.messages.create(**params)
         except TwilioRestException as exc:
             raise _translate(exc, message.to) from exc
-        except requests.Timeout as exc:
-            raise TransientDeliveryError("Twilio did not answer in time", code="timeout") from exc
-        except requests.ConnectionError as exc:
-            raise TransientDeliveryError(
-                f"cannot reach Twilio: {type(exc).__name__}", code="connection"
-            ) from exc
         except TwilioException as exc:
             raise PermanentDeliveryError(
                 f"Twilio refused the request: {mask_text(str(exc))}"

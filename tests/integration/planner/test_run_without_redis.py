@@ -19,8 +19,8 @@ import redis
 from sqlalchemy import Engine, func, select
 
 import services.cli as cli
-from services.notifier import NOTIFICATIONS_QUEUE, SEND_NOTIFICATION, OutboxSweeper, build_broker
-from services.notifier.recovery import waiting_message_args
+from services.notifier import NOTIFICATIONS_QUEUE, OutboxSweeper, build_broker
+from services.notifier.waiting import waiting_notification_ids
 from shared.models import Notification
 from shared.settings import load_settings
 from tests.integration.planner.ledger import load_synthetic
@@ -69,7 +69,7 @@ def test_a_run_with_redis_down_says_how_many_wait_and_the_sweep_enqueues_them(
         sweeper = OutboxSweeper(engine, broker)  # what the scheduler's tick calls
         later = RUN_AT + timedelta(minutes=10)
         enqueued = sweeper.sweep(later) + sweeper.sweep(later + timedelta(seconds=30))
-        messages = waiting_message_args(broker, NOTIFICATIONS_QUEUE, SEND_NOTIFICATION)
+        messages = waiting_notification_ids(broker, NOTIFICATIONS_QUEUE)
     finally:
         broker.close()
     assert enqueued == planned

@@ -1,0 +1,369 @@
+"""Delivering a batch of notifications: the use case behind the `send_notifications` actor.
+
+The same decisions as `delivery.deliver` (opt-outs, quiet hours, rendering, the claim,
+the provider's answer) taken for many notifications with a few statements each:
+
+- one SELECT reads every row of the batch and one the opt-outs among their addresses;
+- the suppressed, the deferred and the unrenderable move in one transaction;
+- the rest are claimed in small chunks just before they are sent (one UPDATE … RETURNING
+  per chunk), so that no row is held in `sending` longer than one chunk's sends take,
+  and a chunk held past `CLAIM_HOLD_S` (the rate limit slower than expected) gives its
+  unsent rows back instead of keeping them;
+- what each provider answered is written in one transaction per chunk.
+
+Every outcome is per notification: one refused message never sends the others again.
+Kinds with a refresher (they re-read the ledger at send time) and rows not simply
+waiting (another run holds them, a retry) go through `delivery.deliver`, today's path,
+unchanged. Errors are not caught here: an outage reaches the actor, which knows from
+`on_done` which notifications are finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from services.notifier import claims
+from services.notifier.claims import Row
+from services.notifier.delivery import (
+    LIVE_SEND_S,
+    RECORD_RETRY_S,
+    TWILIO_UNSUBSCRIBED,
+    Outcome,
+    retry_delay_ms,
+)
+from services.notifier.hot_engine import lean_engine
+from services.notifier.outbox import CLAIMABLE_STATUSES
+from services.notifier.rate_limit import Limiter
+from services.notifier.recovery import OutageTolerantLimiter, is_outage
+from services.notifier.refreshers import refresher_for
+from services.notifier.runtime import Runtime
+from services.notifier.senders.base import OutgoingMessage, Sender, SendResult
+from services.notifier.senders.routing import route
+from shared.errors import (
+    DeliveryError,
+    LiaisonError,
+    OptedOutDeliveryError,
+    PermanentDeliveryError,
+)
+from shared.masking import mask_text
+from shared.models.notifications import TERMINAL_STATUSES
+
+log = logging.getLogger(__name__)
+
+#: the most notifications claimed at once: ten sends at a time hold ten rows at most
+CLAIM_CHUNK = 10
+#: a chunk still sending after this long gives its unsent rows back: well inside
+#: LIVE_SEND_S, within which a claim is taken to belong to a run still at work
+CLAIM_HOLD_S = LIVE_SEND_S - 10
+#: the outcome of a row claimed and given back unsent; the actor sends it on again
+RELEASED = "claim given back unsent: the batch was paced longer than a claim may be held"
+
+#: told each notification's outcome as soon as it is final for this run
+OnDone = Callable[[int, Outcome], None]
+
+
+@dataclass(frozen=True)
+class _Sendable:
+    row: Row
+    message: OutgoingMessage
+    sender: Sender
+    limiter: Limiter
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What the provider said about one claimed notification."""
+
+    item: _Sendable
+    attempt: int
+    started_at: datetime
+    latency_ms: int
+    result: SendResult | None
+    error: DeliveryError | None
+
+
+def deliver_batch(
+    runtime: Runtime, ids: Sequence[int], *, on_done: OnDone, fallback: Callable[[int], Outcome]
+) -> None:
+    """Deliver the notifications `ids` (first attempts: a transient failure is retried by
+    the actor as a single message), telling `on_done` each one's outcome."""
+    engine = lean_engine(runtime.engine)
+    unique = list(dict.fromkeys(ids))
+    with engine.connect() as conn:
+        rows = claims.read_rows(conn, unique)
+        fast = [
+            rows[i]
+            for i in unique
+            if i in rows
+            and rows[i].status in CLAIMABLE_STATUSES
+            and refresher_for(rows[i].kind) is None
+        ]
+        stopped = claims.opted_out(conn, [(r.address, r.channel) for r in fast])
+    fast_ids = {r.id for r in fast}
+    for i in unique:
+        row = rows.get(i)
+        if row is None:
+            log.warning("notification %s does not exist", i)
+            on_done(i, Outcome("skipped", detail="no such notification"))
+        elif row.status in TERMINAL_STATUSES:
+            on_done(i, Outcome("skipped", detail=f"already {row.status}"))
+        elif i not in fast_ids:
+            on_done(i, fallback(i))
+    sendable = _decide(runtime, engine, fast, stopped, on_done)
+    size = _chunk_size(s.limiter for s in sendable)
+    for start in range(0, len(sendable), size):
+        _send_chunk(runtime, engine, sendable[start : start + size], on_done)
+
+
+def _decide(
+    runtime: Runtime,
+    engine: Any,
+    rows: Sequence[Row],
+    stopped: set[tuple[str, str]],
+    on_done: OnDone,
+) -> list[_Sendable]:
+    """Opt-outs, quiet hours and rendering, as `delivery._prepare` decides them; the rows
+    that do not go out move in one transaction; the rest, rendered, are returned."""
+    now = runtime.clock.now()
+    suppressed: list[int] = []
+    deferred: dict[datetime, list[int]] = {}
+    failed: list[tuple[int, str]] = []
+    outcomes: dict[int, Outcome] = {}
+    sendable: list[_Sendable] = []
+    for row in rows:
+        if (row.address, row.channel) in stopped:
+            suppressed.append(row.id)
+            continue
+        release = runtime.release_time(
+            now, row.timezone, quiet_start=runtime.quiet_start, quiet_end=runtime.quiet_end
+        )
+        if release > now:
+            if row.status == "deferred" and row.not_before == release:
+                outcomes[row.id] = Outcome("deferred", defer_until=release)
+            else:
+                deferred.setdefault(release, []).append(row.id)
+            continue
+        try:
+            rendered = runtime.render(
+                row.kind,
+                row.channel,
+                row.locale,
+                row.data,
+                overrides_dir=runtime.overrides_dir,
+                sms_segment_budget=runtime.sms_segment_budget,
+            )
+        except LiaisonError as exc:
+            failed.append((row.id, mask_text(str(exc))))
+            continue
+        message = OutgoingMessage(
+            notification_id=row.id,
+            channel=row.channel,
+            to=row.address,
+            text=rendered.text,
+            subject=rendered.subject,
+            html=rendered.html,
+            kind=row.kind,
+            data=row.data,
+        )
+        sender, limiter = route(runtime.senders, runtime.limiters, message)
+        sendable.append(_Sendable(row, message, sender, limiter))
+    if suppressed or deferred or failed:
+        with engine.begin() as conn:
+            _move_all(conn, now, suppressed, deferred, failed, outcomes)
+    for i, outcome in outcomes.items():
+        on_done(i, outcome)
+    return sendable
+
+
+def _move_all(
+    conn: Connection,
+    now: datetime,
+    suppressed: list[int],
+    deferred: dict[datetime, list[int]],
+    failed: list[tuple[int, str]],
+    outcomes: dict[int, Outcome],
+) -> None:
+    def settle(ids: Iterable[int], moved: list[int], done: Outcome) -> None:
+        for i in ids:
+            outcomes[i] = done if i in moved else Outcome("skipped", detail="taken by another run")
+
+    detail = "the address opted out"
+    moved = claims.move(
+        conn, suppressed, from_statuses=CLAIMABLE_STATUSES, to="suppressed", now=now,
+        detail=detail,
+    )  # fmt: skip
+    settle(suppressed, moved, Outcome("suppressed", detail=detail))
+    for release, ids in deferred.items():
+        moved = claims.move(
+            conn, ids, from_statuses=CLAIMABLE_STATUSES, to="deferred", now=now,
+            detail=f"quiet hours until {release.isoformat()}", not_before=release,
+        )  # fmt: skip
+        settle(ids, moved, Outcome("deferred", defer_until=release))
+    detail = "the template could not be rendered"
+    for i, error in failed:
+        moved = claims.move(
+            conn, [i], from_statuses=CLAIMABLE_STATUSES, to="failed", now=now, detail=detail,
+            last_error=error,
+        )  # fmt: skip
+        settle([i], moved, Outcome("failed", detail=detail))
+
+
+def _chunk_size(limiters: Iterable[Limiter]) -> int:
+    """CLAIM_CHUNK, or fewer when a rate limit is below ten a second: a chunk then takes
+    about a second of its limit, wherever its rows wait."""
+    size = CLAIM_CHUNK
+    for limiter in limiters:
+        inner = limiter.inner if isinstance(limiter, OutageTolerantLimiter) else limiter
+        rate = getattr(inner, "rate_per_s", None)
+        if isinstance(rate, (int, float)):
+            size = min(size, max(1, int(rate)))
+    return size
+
+
+def _send_chunk(runtime: Runtime, engine: Any, chunk: Sequence[_Sendable], on_done: OnDone) -> None:
+    """Claim `chunk`, send what was claimed, record every answer (even when an outage cuts
+    the chunk short: what a provider took must not be forgotten)."""
+    with engine.begin() as conn:
+        claimed = claims.claim(
+            conn, [s.row.id for s in chunk], from_statuses=CLAIMABLE_STATUSES,
+            now=runtime.clock.now(),
+        )  # fmt: skip
+    for s in chunk:
+        if s.row.id not in claimed:
+            on_done(s.row.id, Outcome("skipped", detail="taken by another run"))
+    mine = [s for s in chunk if s.row.id in claimed]
+    answers: list[_Answer] = []
+    held_since = time.monotonic()
+    try:
+        for s in mine:
+            if time.monotonic() - held_since > CLAIM_HOLD_S:
+                break
+            answers.append(_send(runtime, s, claimed[s.row.id]))
+    finally:
+        # Also when an outage cut the chunk short: what a provider took is written down,
+        # and the claims not yet used are given back.
+        unsent = [s.row.id for s in mine[len(answers) :]]
+        outcomes = _through_outage(lambda: _record(runtime, engine, answers, unsent))
+        for i, outcome in outcomes.items():
+            on_done(i, outcome)
+
+
+def _send(runtime: Runtime, s: _Sendable, attempt: int) -> _Answer:
+    error: DeliveryError | None = None
+    result: SendResult | None = None
+    with s.limiter.slot():
+        started_at = runtime.clock.now()
+        started = time.perf_counter()
+        try:
+            result = s.sender.send(s.message)
+        except DeliveryError as exc:
+            error = exc
+        except Exception as exc:
+            log.exception("sender %s raised an untranslated error", s.sender.provider)
+            error = DeliveryError(f"unexpected {type(exc).__name__}: {mask_text(str(exc))}")
+        latency_ms = round((time.perf_counter() - started) * 1000)
+    return _Answer(s, attempt, started_at, latency_ms, result, error)
+
+
+def _record(
+    runtime: Runtime, engine: Any, answers: Sequence[_Answer], unsent: Sequence[int]
+) -> dict[int, Outcome]:
+    """Write every answer of a chunk, and give back its unsent claims, in one transaction."""
+    now = runtime.clock.now()
+    outcomes: dict[int, Outcome] = {}
+    with engine.begin() as conn:
+        claims.log_attempts(conn, [_attempt_row(a) for a in answers])
+        sent = {a.item.row.id: a.result for a in answers if a.result is not None}
+        claims.mark_sent(
+            conn,
+            {i: r.provider_message_id for i, r in sent.items()},
+            provider_of={i: r.provider for i, r in sent.items()},
+            now=now,
+        )
+        outcomes.update({i: Outcome("sent") for i in sent})
+        for a in answers:
+            if a.error is not None:
+                outcomes[a.item.row.id] = _record_error(runtime, conn, a, now)
+        if unsent:
+            claims.release(conn, unsent, now=now, detail=RELEASED)
+            outcomes.update({i: Outcome("queued", detail=RELEASED) for i in unsent})
+    return outcomes
+
+
+def _attempt_row(a: _Answer) -> dict[str, Any]:
+    error = a.error
+    if error is None:
+        outcome = "sent"
+    else:
+        outcome = "permanent" if isinstance(error, PermanentDeliveryError) else "transient"
+    return {
+        "notification_id": a.item.row.id,
+        "attempt": a.attempt,
+        "provider": a.item.sender.provider,
+        "provider_message_id": None if a.result is None else a.result.provider_message_id,
+        "started_at": a.started_at,
+        "latency_ms": a.latency_ms,
+        "outcome": outcome,
+        "error_code": None if error is None else error.code,
+        "error_text": None if error is None else mask_text(str(error)),
+    }
+
+
+def _record_error(runtime: Runtime, conn: Connection, a: _Answer, now: datetime) -> Outcome:
+    """As `delivery._record` does for a first attempt that failed."""
+    error = a.error
+    assert error is not None
+    i = a.item.row.id
+    text = mask_text(str(error))
+    reason = f"{error.code}: {text}" if error.code else text
+    if isinstance(error, PermanentDeliveryError):
+        if error.code == TWILIO_UNSUBSCRIBED or isinstance(error, OptedOutDeliveryError):
+            claims.add_opt_out(
+                conn, a.item.row.address, a.item.row.channel, source="provider", now=now
+            )
+        claims.move(
+            conn, [i], from_statuses=("sending",), to="failed", now=now, detail=reason,
+            last_error=reason,
+        )  # fmt: skip
+        return Outcome("failed", detail=reason)
+    if runtime.max_retries <= 0:
+        dead = f"gave up after {a.attempt} attempts; last error {reason}"
+        claims.move(
+            conn, [i], from_statuses=("sending",), to="dead", now=now, detail=dead,
+            last_error=dead,
+        )  # fmt: skip
+        return Outcome("dead", detail=dead)
+    delay_ms = retry_delay_ms(runtime, 0, getattr(error, "retry_after_s", None))
+    claims.move(
+        conn, [i], from_statuses=("sending",), to="queued", now=now,
+        detail=f"retry in {delay_ms} ms after {reason}", last_error=reason,
+        not_before=now + timedelta(milliseconds=delay_ms),
+    )  # fmt: skip
+    return Outcome("queued", retry_in_ms=delay_ms, detail=reason)
+
+
+def _through_outage(record: Callable[[], dict[int, Outcome]]) -> dict[int, Outcome]:
+    """Run `record`, retrying it while the database is unreachable, for RECORD_RETRY_S:
+    the providers have answered; their answers are kept in memory until written."""
+    deadline = time.monotonic() + RECORD_RETRY_S
+    delay_s = 0.2
+    while True:
+        try:
+            return record()
+        except Exception as exc:
+            if not is_outage(exc) or time.monotonic() + delay_s > deadline:
+                raise
+            log.warning(
+                "cannot record a batch's answers yet (%s); retrying in %.1f s",
+                type(exc).__name__,
+                delay_s,
+            )
+            time.sleep(delay_s)
+            delay_s = min(delay_s * 2, 5.0)

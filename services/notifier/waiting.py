@@ -1,0 +1,48 @@
+"""Which notifications have a message waiting in Redis, whichever actor it addresses.
+
+The scheduler's sweeper enqueues again the queued notifications whose message was lost;
+it asks here which still wait. A `send_notification` message carries one id, a
+`send_notifications` message a list of them; both count.
+"""
+
+from __future__ import annotations
+
+from dramatiq import Message
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import dq_name
+
+from services.notifier.actors import SEND_NOTIFICATION, SEND_NOTIFICATIONS
+
+SCAN_CHUNK = 1_000  #: message ids read per round trip
+
+
+def waiting_notification_ids(
+    broker: RedisBroker, queue_name: str, *, chunk: int = SCAN_CHUNK
+) -> set[int]:
+    """The notification ids of every message waiting in `queue_name` or its delay queue:
+    enqueued and not yet fetched by a worker (see `recovery.waiting_message_args` for
+    what a message held by a worker means to the caller)."""
+    client = broker.client
+    found: set[int] = set()
+    for name in (queue_name, dq_name(queue_name)):
+        key = f"{broker.namespace}:{name}"
+        start = 0
+        while True:
+            ids = client.lrange(key, start, start + chunk - 1)
+            if not ids:
+                break
+            start += len(ids)
+            for data in client.hmget(f"{key}.msgs", ids):
+                if isinstance(data, bytes):
+                    found.update(_notification_ids(Message.decode(data)))
+    return found
+
+
+def _notification_ids(message: Message[object]) -> list[int]:
+    if not message.args:
+        return []
+    if message.actor_name == SEND_NOTIFICATION:
+        return [int(message.args[0])]
+    if message.actor_name == SEND_NOTIFICATIONS and isinstance(message.args[0], list):
+        return [int(i) for i in message.args[0]]
+    return []

@@ -1,0 +1,207 @@
+"""The batch path (`batching.deliver_batch`): per-notification outcomes, a few statements per
+chunk, claims given back rather than held, and what an outage mid-chunk leaves behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session
+
+from services.notifier import batching
+from services.notifier.batching import RELEASED, deliver_batch
+from services.notifier.delivery import Outcome
+from services.notifier.hot_engine import lean_engine
+from services.notifier.outbox import mark_queued
+from services.notifier.runtime import Runtime
+from services.notifier.testing.twilio_server import TwilioTestServer
+from shared.db import transaction
+from shared.models import DeliveryAttempt, Notification, NotificationEvent
+from tests.integration.notifier.conftest import NotificationFactory
+
+
+def queued(engine: Engine, ids: list[int], runtime: Runtime) -> list[int]:
+    """Mark the notifications queued, as `enqueue` does before their message leaves."""
+    with transaction(engine) as session:
+        mark_queued(session, ids, now=runtime.clock.now())
+    return ids
+
+
+def run(runtime: Runtime, ids: list[int]) -> dict[int, Outcome]:
+    done: dict[int, Outcome] = {}
+
+    def fallback(i: int) -> Outcome:
+        raise AssertionError(f"notification {i} left the batch path")
+
+    deliver_batch(runtime, ids, on_done=done.__setitem__, fallback=fallback)
+    return done
+
+
+def rows(engine: Engine, ids: list[int]) -> dict[int, Notification]:
+    with Session(engine) as session:
+        found = session.scalars(select(Notification).where(Notification.id.in_(ids)))
+        return {n.id: n for n in found}
+
+
+def phone(i: int) -> str:
+    return f"+86138{i:08d}"
+
+
+def test_a_batch_sends_each_notification_once_with_a_few_statements_per_claim_chunk(
+    engine: Engine,
+    runtime: Runtime,
+    twilio: TwilioTestServer,
+    make_notification: NotificationFactory,
+) -> None:
+    ids = queued(engine, [make_notification(address=phone(i)) for i in range(25)], runtime)
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "SELECT 1")):
+            statements.append(statement)
+
+    hot = lean_engine(engine)
+    event.listen(hot, "before_cursor_execute", count)
+    try:
+        done = run(runtime, ids)
+    finally:
+        event.remove(hot, "before_cursor_execute", count)
+
+    assert {o.status for o in done.values()} == {"sent"} and set(done) == set(ids)
+    assert sorted(r.form["To"] for r in twilio.sent()) == sorted(phone(i) for i in range(25))
+    assert {n.status for n in rows(engine, ids).values()} == {"sent"}
+    assert all(n.provider_message_id for n in rows(engine, ids).values())
+    # 2 reads, then per chunk of 10: the claim and its events; the attempts, the sent
+    # rows and their events. 25 notifications: 3 chunks.
+    assert len(statements) == 2 + 3 * 5, statements
+    with Session(engine) as session:
+        details = list(
+            session.scalars(
+                select(NotificationEvent.detail).where(NotificationEvent.notification_id == ids[0])
+            )
+        )
+    assert details == [None, None, "attempt 1", "accepted by twilio"]
+
+
+def test_one_refused_and_one_throttled_message_leave_the_rest_of_the_batch_sent_once(
+    engine: Engine,
+    runtime: Runtime,
+    twilio: TwilioTestServer,
+    make_notification: NotificationFactory,
+) -> None:
+    ids = queued(engine, [make_notification(address=phone(i)) for i in range(6)], runtime)
+    twilio.fail_for(phone(1), status=400, code=21211)
+    twilio.fail_for(phone(4), status=429, code=20429, retry_after_s=2)
+
+    done = run(runtime, ids)
+
+    assert done[ids[1]].status == "failed" and "21211" in (done[ids[1]].detail or "")
+    assert done[ids[4]].status == "queued" and (done[ids[4]].retry_in_ms or 0) >= 2_000
+    others = [i for k, i in enumerate(ids) if k not in (1, 4)]
+    assert {done[i].status for i in others} == {"sent"}
+    assert sorted(r.form["To"] for r in twilio.sent()) == sorted(phone(k) for k in (0, 2, 3, 5))
+    state = rows(engine, ids)
+    assert state[ids[1]].status == "failed" and state[ids[4]].status == "queued"
+    assert state[ids[4]].not_before is not None
+    with Session(engine) as session:
+        outcomes = dict(
+            session.execute(
+                select(DeliveryAttempt.notification_id, DeliveryAttempt.outcome).where(
+                    DeliveryAttempt.notification_id.in_(ids)
+                )
+            ).all()
+        )
+    assert outcomes == {
+        **{i: "sent" for i in others},
+        ids[1]: "permanent",
+        ids[4]: "transient",
+    }
+
+
+def test_a_chunk_held_longer_than_a_claim_may_be_gives_its_unsent_rows_back(
+    engine: Engine,
+    runtime: Runtime,
+    twilio: TwilioTestServer,
+    make_notification: NotificationFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = queued(engine, [make_notification(address=phone(i)) for i in range(3)], runtime)
+    monkeypatch.setattr(batching, "CLAIM_HOLD_S", -1.0)  # every claim is already too old
+
+    done = run(runtime, ids)
+
+    assert twilio.sent() == []
+    assert {o.detail for o in done.values()} == {RELEASED}
+    state = rows(engine, ids)
+    assert {n.status for n in state.values()} == {"queued"}
+    assert {n.attempts for n in state.values()} == {0}
+
+
+class _RedisGoesAway:
+    """A limiter whose Redis stops answering after `grants` slots."""
+
+    def __init__(self, grants: int) -> None:
+        self.grants = grants
+
+    def slot(self) -> Any:
+        @contextmanager
+        def held() -> Iterator[None]:
+            if self.grants <= 0:
+                raise redis.ConnectionError("Connection refused")
+            self.grants -= 1
+            yield
+
+        return held()
+
+
+def test_an_outage_mid_chunk_records_what_the_provider_took_and_gives_the_rest_back(
+    engine: Engine,
+    runtime: Runtime,
+    twilio: TwilioTestServer,
+    make_notification: NotificationFactory,
+) -> None:
+    ids = queued(engine, [make_notification(address=phone(i)) for i in range(5)], runtime)
+    runtime.limiters = {"sms": _RedisGoesAway(grants=2)}
+    done: dict[int, Outcome] = {}
+
+    with pytest.raises(redis.ConnectionError):
+        deliver_batch(runtime, ids, on_done=done.__setitem__, fallback=lambda i: Outcome("x"))
+
+    assert len(twilio.sent()) == 2
+    state = rows(engine, ids)
+    assert [state[i].status for i in ids] == ["sent", "sent", "queued", "queued", "queued"]
+    assert [state[i].attempts for i in ids] == [1, 1, 0, 0, 0]
+    assert [done[i].status for i in ids] == ["sent", "sent", "queued", "queued", "queued"]
+
+
+def test_rows_not_simply_waiting_and_kinds_with_a_refresher_take_the_single_path(
+    engine: Engine,
+    runtime: Runtime,
+    twilio: TwilioTestServer,
+    make_notification: NotificationFactory,
+) -> None:
+    from services.notifier.refreshers import register_refresher, unregister_refresher
+
+    plain = make_notification(address=phone(1))
+    refreshed = make_notification(address=phone(2), kind="liaison_digest")
+    missing = 10_000_000
+    queued(engine, [plain, refreshed], runtime)
+    register_refresher("liaison_digest", lambda session, n: None)
+    taken: list[int] = []
+    try:
+        done: dict[int, Outcome] = {}
+        deliver_batch(
+            runtime,
+            [plain, refreshed, missing],
+            on_done=done.__setitem__,
+            fallback=lambda i: taken.append(i) or Outcome("cancelled"),
+        )
+    finally:
+        unregister_refresher("liaison_digest")
+    assert taken == [refreshed]
+    assert done[plain].status == "sent" and done[refreshed].status == "cancelled"
+    assert done[missing] == Outcome("skipped", detail="no such notification")
