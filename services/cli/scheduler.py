@@ -125,7 +125,8 @@ def policy_show(org: Annotated[str, typer.Option(help="The organization's code."
     from sqlalchemy.orm import Session
 
     from services.cli.known import require_known
-    from services.scheduler.tasks.policy import OrgTree, PolicyBook
+    from services.scheduler.tasks.policy import PolicyBook
+    from shared.org_tree import OrgTree
 
     engine = ensure_schema(load_settings())
     require_known(engine, org=org)
@@ -168,12 +169,8 @@ def policy_unset(
     from sqlalchemy.orm import Session
 
     from services.cli.known import require_known
-    from services.scheduler.tasks.policy import (
-        OrgTree,
-        PolicyBook,
-        PolicyError,
-        unset_override,
-    )
+    from services.scheduler.tasks.policy import PolicyBook, PolicyError, unset_override
+    from shared.org_tree import OrgTree
 
     engine = ensure_schema(load_settings())
     require_known(engine, org=org)
