@@ -83,7 +83,7 @@ def due(
         else:
             write_listing(tasks, fmt, sys.stdout, None)
         return
-    with progress_bar("tasks") as progress:
+    with progress_bar(word("tasks_unit", language)) as progress:
         counted = counting(tasks, word("tasks_bar", language), progress)
         if fmt == "xlsx":
             count = write_sheet(counted, Names.load(engine), language, out)
@@ -223,9 +223,13 @@ def report(
     day = as_of_date(as_of)
     engine = ensure_schema(load_settings())
     require_known(engine, org=org)
-    with progress_bar("members") as progress:
+    with progress_bar(word("members_unit", language)) as progress:
+
+        def told(label: str, steps: int, total: int | None = None) -> None:
+            progress(word("members_read", language), steps, total)
+
         result = reporting.compliance_report(
-            engine, period, today=day, org=org, max_load=max_load, progress=progress
+            engine, period, today=day, org=org, max_load=max_load, progress=told
         )
     if fmt == "xlsx":
         assert out is not None
