@@ -33,7 +33,7 @@ from sqlalchemy import Engine, func, select
 from services.notifier.testing.smtp_server import SmtpTestServer
 from services.web.tokens import create_token
 from shared.models import Notification, NotificationEvent
-from shared.status_keys import LAST_TICK_KEY
+from shared.status_keys import LAST_TICK_KEY, status_record
 from tests.conftest import in_ci, require_server
 from tests.drills.planting import enqueue_all, plant
 from tests.integration.web.ledger import NOW, seed_ledger
@@ -164,7 +164,7 @@ def served(
         LIAISON_LOG_LEVEL="WARNING",
     )
     # A scheduler that ticked just now: this test is about dead notifications.
-    client.set(LAST_TICK_KEY, json.dumps({"at": datetime.now(UTC).isoformat()}))
+    client.set(LAST_TICK_KEY, status_record(datetime.now(UTC)))
     ids = plant(engine, EMAILS, channel="email")
     enqueue_all(engine, redis_server_url, ids)
     worker = _start([LIAISON, "worker", "--processes", "1", "--threads", "2"], env,
