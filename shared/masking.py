@@ -86,9 +86,19 @@ def mask_email(value: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+def mask_userid(userid: str) -> str:
+    """A WeCom user id (企业微信账号): its first two characters, the rest starred."""
+    return userid[:2] + "*" * max(len(userid) - 2, 1)
+
+
 def mask_address(address: str, channel: str) -> str:
-    """A notification's recipient as a person may see it: an email or a phone, masked."""
-    return mask_email(address) if channel == "email" else mask_phone(address)
+    """A notification's recipient as a person may see it, masked as what its channel
+    sends to: an email, a WeCom user id, or else a phone (sms). The one place that knows."""
+    if channel == "email":
+        return mask_email(address)
+    if channel == "wecom":
+        return mask_userid(address)
+    return mask_phone(address)
 
 
 def _mask_middle(v: str) -> str:

@@ -7,6 +7,7 @@ and the README can list them from one place.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,9 @@ DEFAULT_LOCALE = "zh-CN"
 DEFAULT_PHONE_REGION = "CN"
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+def int_setting(env: Mapping[str, str], name: str, default: int) -> int:
+    """The whole number `name` holds in `env`; `default` when unset or empty; a
+    `ConfigurationError` naming the setting when it is not a whole number."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -27,7 +30,8 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
-def _float(env: dict[str, str], name: str, default: float) -> float:
+def float_setting(env: Mapping[str, str], name: str, default: float) -> float:
+    """The number `name` holds in `env`, as `int_setting` does for whole numbers."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -138,42 +142,42 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
         twilio_status_callback_url=env.get("TWILIO_STATUS_CALLBACK_URL", ""),
         twilio_base_url=env.get("LIAISON_TWILIO_BASE_URL", ""),
-        twilio_timeout_s=_float(env, "LIAISON_TWILIO_TIMEOUT_S", 10.0),
+        twilio_timeout_s=float_setting(env, "LIAISON_TWILIO_TIMEOUT_S", 10.0),
         aliyun_access_key_id=env.get("ALIBABA_CLOUD_ACCESS_KEY_ID", ""),
         aliyun_access_key_secret=env.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ""),
         aliyun_sign_name=env.get("LIAISON_ALIYUN_SIGN_NAME", ""),
         aliyun_template_codes=env.get("LIAISON_ALIYUN_TEMPLATE_CODES", ""),
         aliyun_endpoint=env.get("LIAISON_ALIYUN_ENDPOINT", ""),
-        aliyun_timeout_s=_float(env, "LIAISON_ALIYUN_TIMEOUT_S", 10.0),
+        aliyun_timeout_s=float_setting(env, "LIAISON_ALIYUN_TIMEOUT_S", 10.0),
         aliyun_receipt_secret=env.get("LIAISON_ALIYUN_RECEIPT_SECRET", ""),
         wecom_corp_id=env.get("LIAISON_WECOM_CORP_ID", ""),
         wecom_secret=env.get("LIAISON_WECOM_SECRET", ""),
         wecom_agent_id=env.get("LIAISON_WECOM_AGENT_ID", ""),
         wecom_base_url=env.get("LIAISON_WECOM_BASE_URL", ""),
-        wecom_timeout_s=_float(env, "LIAISON_WECOM_TIMEOUT_S", 10.0),
-        wecom_rate_per_s=_float(env, "LIAISON_WECOM_RATE_PER_S", 10.0),
-        wecom_concurrency=_int(env, "LIAISON_WECOM_CONCURRENCY", 5),
+        wecom_timeout_s=float_setting(env, "LIAISON_WECOM_TIMEOUT_S", 10.0),
+        wecom_rate_per_s=float_setting(env, "LIAISON_WECOM_RATE_PER_S", 10.0),
+        wecom_concurrency=int_setting(env, "LIAISON_WECOM_CONCURRENCY", 5),
         ops_wecom_webhook=env.get("LIAISON_OPS_WECOM_WEBHOOK", ""),
         smtp_host=env.get("LIAISON_SMTP_HOST", ""),
-        smtp_port=_int(env, "LIAISON_SMTP_PORT", 587),
+        smtp_port=int_setting(env, "LIAISON_SMTP_PORT", 587),
         smtp_username=env.get("LIAISON_SMTP_USERNAME", ""),
         smtp_password=env.get("LIAISON_SMTP_PASSWORD", ""),
         smtp_security=env.get("LIAISON_SMTP_SECURITY", "starttls"),
         smtp_from=env.get("LIAISON_SMTP_FROM", ""),
-        smtp_timeout_s=_float(env, "LIAISON_SMTP_TIMEOUT_S", 10.0),
-        sms_rate_per_s=_float(env, "LIAISON_SMS_RATE_PER_S", 10.0),
-        sms_concurrency=_int(env, "LIAISON_SMS_CONCURRENCY", 10),
-        email_rate_per_s=_float(env, "LIAISON_EMAIL_RATE_PER_S", 5.0),
-        email_concurrency=_int(env, "LIAISON_EMAIL_CONCURRENCY", 5),
-        max_retries=_int(env, "LIAISON_MAX_RETRIES", 8),
-        stale_sending_s=_int(env, "LIAISON_STALE_SENDING_S", 900),
-        min_backoff_ms=_int(env, "LIAISON_MIN_BACKOFF_MS", 15_000),
-        max_backoff_ms=_int(env, "LIAISON_MAX_BACKOFF_MS", 3_600_000),
-        requeue_interval_s=_float(env, "LIAISON_REQUEUE_INTERVAL_S", 15.0),
+        smtp_timeout_s=float_setting(env, "LIAISON_SMTP_TIMEOUT_S", 10.0),
+        sms_rate_per_s=float_setting(env, "LIAISON_SMS_RATE_PER_S", 10.0),
+        sms_concurrency=int_setting(env, "LIAISON_SMS_CONCURRENCY", 10),
+        email_rate_per_s=float_setting(env, "LIAISON_EMAIL_RATE_PER_S", 5.0),
+        email_concurrency=int_setting(env, "LIAISON_EMAIL_CONCURRENCY", 5),
+        max_retries=int_setting(env, "LIAISON_MAX_RETRIES", 8),
+        stale_sending_s=int_setting(env, "LIAISON_STALE_SENDING_S", 900),
+        min_backoff_ms=int_setting(env, "LIAISON_MIN_BACKOFF_MS", 15_000),
+        max_backoff_ms=int_setting(env, "LIAISON_MAX_BACKOFF_MS", 3_600_000),
+        requeue_interval_s=float_setting(env, "LIAISON_REQUEUE_INTERVAL_S", 15.0),
         templates_dir=env.get("LIAISON_TEMPLATES_DIR", ""),
         ops_email=env.get("LIAISON_OPS_EMAIL", ""),
         log_level=env.get("LIAISON_LOG_LEVEL", "INFO"),
         quiet_hours=env.get("LIAISON_QUIET_HOURS", "21:00-08:00"),
-        planning_timeout_s=_float(env, "LIAISON_PLANNING_TIMEOUT_S", 600.0),
+        planning_timeout_s=float_setting(env, "LIAISON_PLANNING_TIMEOUT_S", 600.0),
         clock_file=env.get("LIAISON_CLOCK_FILE", ""),
     )

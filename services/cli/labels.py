@@ -57,6 +57,10 @@ WORDS: dict[str, dict[Lang, str]] = {
     "org_name": {"zh-CN": "组织名称", "en": "organization name"},
     "unassigned": {"zh-CN": "（未配联络员）", "en": "(no liaison)"},
     "tasks_bar": {"zh-CN": "待办事项", "en": "open tasks"},
+    "members_read": {"zh-CN": "读取党员", "en": "members"},
+    "members_unit": {"zh-CN": "名", "en": "members"},
+    "tasks_unit": {"zh-CN": "项", "en": "tasks"},
+    "rows_unit": {"zh-CN": "行", "en": "rows"},
     # the report's columns
     "members": {"zh-CN": "党员数", "en": "members"},
     "contacts": {"zh-CN": "每月联系", "en": "contacts"},

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +31,13 @@ from sqlalchemy import Engine, text
 from services.notifier.batching import RELEASED, deliver_batch
 from services.notifier.broker import NOTIFICATIONS_QUEUE
 from services.notifier.delivery import Outcome, deliver
-from services.notifier.recovery import REDIS_OUTAGE_ERRORS, OutageTolerantLimiter, is_outage
+from services.notifier.outages import (
+    REDIS_OUTAGE_ERRORS,
+    OutageTolerantLimiter,
+    Patience,
+    is_outage,
+    wait_until_back,
+)
 from services.notifier.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -83,23 +88,9 @@ def _redis_answers(broker: Broker) -> bool:
         return False
 
 
-def wait_for_recovery(
-    answers: Callable[[], bool],
-    wait_s: float,
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-    monotonic: Callable[[], float] = time.monotonic,
-) -> bool:
-    """Ask `answers` with a growing pause until it says yes or `wait_s` has passed."""
-    deadline = monotonic() + wait_s
-    pause = 0.1
-    while True:
-        if answers():
-            return True
-        if monotonic() + pause > deadline:
-            return False
-        sleep(pause)
-        pause = min(pause * 2, 2.0)
+def _outage_patience(wait_s: float) -> Patience:
+    """How an actor waits for its database or Redis before it retries a message."""
+    return Patience(wait_s, first_pause_s=0.1, max_pause_s=2.0)
 
 
 def _tolerant(rt: Runtime) -> Runtime:
@@ -150,11 +141,11 @@ def declare_actors(
                 type(exc).__name__,
                 str(exc).splitlines()[0] if str(exc) else "",
             )
-            back = wait_for_recovery(
+            back = wait_until_back(
                 (lambda: _redis_answers(actor.broker))
                 if redis_away
                 else (lambda: _database_answers(rt.engine)),
-                outage_wait_s,
+                _outage_patience(outage_wait_s),
             )
             # Counted before the Retry, whose middleware re-enqueues these very options.
             options[OUTAGES_OPTION] = outages + 1
@@ -251,7 +242,7 @@ def _declare_batch_actor(
             if redis_away
             else (lambda: _database_answers(rt.engine))
         )
-        back = wait_for_recovery(answers, outage_wait_s)
+        back = wait_until_back(answers, _outage_patience(outage_wait_s))
         _, delay = compute_backoff(
             0, factor=min(rt.min_backoff_ms, 1_000) if back else rt.min_backoff_ms,
             max_backoff=min(rt.max_backoff_ms, MAX_OUTAGE_BACKOFF_MS),

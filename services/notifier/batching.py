@@ -37,15 +37,15 @@ from services.notifier import claims
 from services.notifier.claims import Row
 from services.notifier.delivery import (
     LIVE_SEND_S,
-    RECORD_RETRY_S,
+    RECORD_PATIENCE,
     TWILIO_UNSUBSCRIBED,
     Outcome,
     retry_delay_ms,
 )
 from services.notifier.hot_engine import lean_engine
+from services.notifier.outages import OutageTolerantLimiter, through_outage
 from services.notifier.outbox import CLAIMABLE_STATUSES
 from services.notifier.rate_limit import Limiter
-from services.notifier.recovery import OutageTolerantLimiter, is_outage
 from services.notifier.refreshers import refresh_many, refresher_for
 from services.notifier.runtime import Runtime
 from services.notifier.senders.base import OutgoingMessage, Sender, SendResult
@@ -388,20 +388,14 @@ def _record_error(runtime: Runtime, conn: Connection, a: _Answer, now: datetime)
 
 
 def _through_outage(record: Callable[[], dict[int, Outcome]]) -> dict[int, Outcome]:
-    """Run `record`, retrying it while the database is unreachable, for RECORD_RETRY_S:
+    """Run `record`, retrying it while the database is unreachable (`RECORD_PATIENCE`):
     the providers have answered; their answers are kept in memory until written."""
-    deadline = time.monotonic() + RECORD_RETRY_S
-    delay_s = 0.2
-    while True:
-        try:
-            return record()
-        except Exception as exc:
-            if not is_outage(exc) or time.monotonic() + delay_s > deadline:
-                raise
-            log.warning(
-                "cannot record a batch's answers yet (%s); retrying in %.1f s",
-                type(exc).__name__,
-                delay_s,
-            )
-            time.sleep(delay_s)
-            delay_s = min(delay_s * 2, 5.0)
+
+    def tell(exc: Exception, pause: float) -> None:
+        log.warning(
+            "cannot record a batch's answers yet (%s); retrying in %.1f s",
+            type(exc).__name__,
+            pause,
+        )
+
+    return through_outage(record, RECORD_PATIENCE, on_retry=tell)

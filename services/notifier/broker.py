@@ -21,7 +21,7 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 
-from services.notifier.recovery import RequeueLostMessages
+from services.notifier.lost_messages import RequeueLostMessages
 from shared.settings import Settings
 
 NAMESPACE = "liaison"  #: prefix of every dramatiq key in Redis

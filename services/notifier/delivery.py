@@ -8,24 +8,23 @@ compare-and-set on the row, so a second run for the same id does no harm.
 from __future__ import annotations
 
 import logging
-import time as monotonic
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from dramatiq.common import compute_backoff
 from sqlalchemy.orm import Session
 
 from services.notifier import outbox
 from services.notifier.opt_outs import is_opted_out, record_opt_out
+from services.notifier.outages import REAL_PAUSES, Patience, Pauses, through_outage
 from services.notifier.outbox import (
     CLAIMABLE_STATUSES,
     LOST_WHILE_SENDING,
     AttemptRecord,
     transition,
 )
-from services.notifier.recovery import is_outage
 from services.notifier.refreshers import refresher_for
 from services.notifier.runtime import Runtime
 from services.notifier.senders.base import OutgoingMessage, SendResult
@@ -68,7 +67,7 @@ def deliver(runtime: Runtime, notification_id: int, *, retries: int = 0) -> Outc
     result: SendResult | None = None
     with limiter.slot():
         started_at = runtime.clock.now()
-        started = monotonic.perf_counter()
+        started = time.perf_counter()
         try:
             result = sender.send(message)
         except DeliveryError as exc:
@@ -78,53 +77,76 @@ def deliver(runtime: Runtime, notification_id: int, *, retries: int = 0) -> Outc
             # retrying keeps the notification alive until a person looks at the log.
             log.exception("sender %s raised an untranslated error", sender.provider)
             error = DeliveryError(f"unexpected {type(exc).__name__}: {mask_text(str(exc))}")
-        latency_ms = round((monotonic.perf_counter() - started) * 1000)
-    record = partial(
-        _record,
-        runtime,
-        notification_id,
-        attempt,
-        sender.provider,
-        started_at,
-        latency_ms,
-        result,
-        error,
-        retries,
-        message.to,
-        message.channel,
+        latency_ms = round((time.perf_counter() - started) * 1000)
+    answer = ProviderAnswer(
+        notification_id=notification_id,
+        attempt=attempt,
+        provider=sender.provider,
+        started_at=started_at,
+        latency_ms=latency_ms,
+        result=result,
+        error=error,
+        retries=retries,
+        address=message.to,
+        channel=message.channel,
     )
-    return _through_outage(record, notification_id)
+    return record_through_outage(lambda: _record(runtime, answer), notification_id)
+
+
+@dataclass(frozen=True)
+class ProviderAnswer:
+    """What one attempt to send got from the provider, held until it is written down."""
+
+    notification_id: int
+    attempt: int  #: the notification's attempt number (1 for the first)
+    provider: str
+    started_at: datetime
+    latency_ms: int
+    result: SendResult | None  #: the provider took the message
+    error: DeliveryError | None  #: or it did not, and why
+    retries: int  #: how many runs failed transiently before this one
+    address: str
+    channel: str
+
+    def attempt_record(self, outcome: str) -> AttemptRecord:
+        """The attempt's row in the delivery log, `outcome` sent, permanent or transient."""
+        error = self.error
+        return AttemptRecord(
+            self.attempt,
+            self.provider,
+            self.started_at,
+            self.latency_ms,
+            outcome,
+            provider_message_id=None if self.result is None else self.result.provider_message_id,
+            error_code=None if error is None else error.code,
+            error_text=None if error is None else mask_text(str(error)),
+        )
 
 
 #: how long a run keeps trying to write what the provider answered while the database is
 #: away: less than LIVE_SEND_S, so that no other run takes the claim meanwhile
-RECORD_RETRY_S = 25.0
+RECORD_PATIENCE = Patience(wait_s=25.0, first_pause_s=0.2, max_pause_s=5.0)
 
 
-def _through_outage(record: Callable[[], Outcome], notification_id: int) -> Outcome:
+def record_through_outage(
+    record: Callable[[], Outcome], notification_id: int, *, pauses: Pauses = REAL_PAUSES
+) -> Outcome:
     """Run `record`, retrying it while the database is unreachable.
 
     The provider has answered by now. Giving up on the write would leave the row in
     'sending', to be dead-lettered as "whether the provider took it is unknown" although
     we know: keep the answer in memory and write it as soon as the database is back.
     """
-    deadline = monotonic.monotonic() + RECORD_RETRY_S
-    delay_s = 0.2
-    while True:
-        try:
-            return record()
-        except Exception as exc:
-            if not is_outage(exc) or monotonic.monotonic() + delay_s > deadline:
-                raise
-            log.warning(
-                "cannot record the provider's answer for notification %s yet (%s);"
-                " retrying in %.1f s",
-                notification_id,
-                type(exc).__name__,
-                delay_s,
-            )
-            monotonic.sleep(delay_s)
-            delay_s = min(delay_s * 2, 5.0)
+
+    def tell(exc: Exception, pause: float) -> None:
+        log.warning(
+            "cannot record the provider's answer for notification %s yet (%s); retrying in %.1f s",
+            notification_id,
+            type(exc).__name__,
+            pause,
+        )
+
+    return through_outage(record, RECORD_PATIENCE, on_retry=tell, pauses=pauses)
 
 
 def _prepare(runtime: Runtime, notification_id: int) -> tuple[OutgoingMessage, int] | Outcome:
@@ -254,100 +276,77 @@ def _sending_elsewhere(
     return Outcome("skipped", detail="taken by another run")
 
 
-def _record(
-    runtime: Runtime,
-    notification_id: int,
-    attempt: int,
-    provider: str,
-    started_at: datetime,
-    latency_ms: int,
-    result: SendResult | None,
-    error: DeliveryError | None,
-    retries: int,
-    address: str,
-    channel: str,
-) -> Outcome:
+def _record(runtime: Runtime, answer: ProviderAnswer) -> Outcome:
+    """Write the provider's answer: the attempt in the log, the notification's new status."""
     now = runtime.clock.now()
-    code = None if error is None else error.code
-    text = None if error is None else mask_text(str(error))
     with transaction(runtime.engine) as session:
-        if result is not None:
-            outbox.record_attempt(
+        if answer.result is not None:
+            outbox.record_attempt(session, answer.notification_id, answer.attempt_record("sent"))
+            _move(
                 session,
-                notification_id,
-                AttemptRecord(
-                    attempt,
-                    provider,
-                    started_at,
-                    latency_ms,
-                    "sent",
-                    provider_message_id=result.provider_message_id,
-                ),
-            )
-            transition(
-                session,
-                notification_id,
-                from_statuses=("sending",),
-                to="sent",
-                now=now,
-                detail=f"accepted by {provider}",
+                answer,
+                now,
+                "sent",
+                detail=f"accepted by {answer.provider}",
                 last_error=None,
-                provider_message_id=result.provider_message_id,
+                provider_message_id=answer.result.provider_message_id,
             )
             return Outcome("sent")
-        assert error is not None
-        permanent = isinstance(error, PermanentDeliveryError)
-        outbox.record_attempt(
-            session,
-            notification_id,
-            AttemptRecord(
-                attempt,
-                provider,
-                started_at,
-                latency_ms,
-                "permanent" if permanent else "transient",
-                error_code=code,
-                error_text=text,
-            ),
-        )
-        reason = f"{code}: {text}" if code else text
-        if permanent:
-            if code == TWILIO_UNSUBSCRIBED or isinstance(error, OptedOutDeliveryError):
-                record_opt_out(session, address, channel, source="provider", now=now)
-            transition(
-                session,
-                notification_id,
-                from_statuses=("sending",),
-                to="failed",
-                now=now,
-                detail=reason,
-                last_error=reason,
-            )
-            return Outcome("failed", detail=reason)
-        if retries >= runtime.max_retries:
-            dead = f"gave up after {attempt} attempts; last error {reason}"
-            transition(
-                session,
-                notification_id,
-                from_statuses=("sending",),
-                to="dead",
-                now=now,
-                detail=dead,
-                last_error=dead,
-            )
-            return Outcome("dead", detail=dead)
-        delay_ms = retry_delay_ms(runtime, retries, getattr(error, "retry_after_s", None))
-        transition(
-            session,
-            notification_id,
-            from_statuses=("sending",),
-            to="queued",
-            now=now,
-            detail=f"retry in {delay_ms} ms after {reason}",
-            last_error=reason,
-            not_before=now + timedelta(milliseconds=delay_ms),
-        )
-        return Outcome("queued", retry_in_ms=delay_ms, detail=reason)
+        return _record_failure(runtime, session, answer, now)
+
+
+def _record_failure(
+    runtime: Runtime, session: Session, answer: ProviderAnswer, now: datetime
+) -> Outcome:
+    """A refusal: failed for good, dead after the last retry, or queued to try again."""
+    error = answer.error
+    assert error is not None
+    permanent = isinstance(error, PermanentDeliveryError)
+    record = answer.attempt_record("permanent" if permanent else "transient")
+    outbox.record_attempt(session, answer.notification_id, record)
+    code, text = record.error_code, record.error_text
+    reason = f"{code}: {text}" if code else text
+    if permanent:
+        if code == TWILIO_UNSUBSCRIBED or isinstance(error, OptedOutDeliveryError):
+            record_opt_out(session, answer.address, answer.channel, source="provider", now=now)
+        _move(session, answer, now, "failed", detail=reason, last_error=reason)
+        return Outcome("failed", detail=reason)
+    if answer.retries >= runtime.max_retries:
+        dead = f"gave up after {answer.attempt} attempts; last error {reason}"
+        _move(session, answer, now, "dead", detail=dead, last_error=dead)
+        return Outcome("dead", detail=dead)
+    delay_ms = retry_delay_ms(runtime, answer.retries, getattr(error, "retry_after_s", None))
+    _move(
+        session,
+        answer,
+        now,
+        "queued",
+        detail=f"retry in {delay_ms} ms after {reason}",
+        last_error=reason,
+        not_before=now + timedelta(milliseconds=delay_ms),
+    )
+    return Outcome("queued", retry_in_ms=delay_ms, detail=reason)
+
+
+def _move(
+    session: Session,
+    answer: ProviderAnswer,
+    now: datetime,
+    to: str,
+    *,
+    detail: str | None,
+    **values: object,
+) -> None:
+    """The claimed row ('sending') to its status after the attempt."""
+    transition(
+        session,
+        answer.notification_id,
+        from_statuses=("sending",),
+        to=to,
+        now=now,
+        detail=detail,
+        **values,
+    )
 
 
 def retry_delay_ms(runtime: Runtime, retries: int, retry_after_s: float | None) -> int:

@@ -3,7 +3,7 @@
 `shared.db.make_engine` turns on `pool_pre_ping`, a `SELECT 1` round trip before every
 transaction; on the hot path that was one round trip in thirteen per notification. A
 connection that died meanwhile (PostgreSQL restarted) fails its statement instead; that
-error is an outage (`recovery.is_outage`), SQLAlchemy then empties the pool, and the actor
+error is an outage (`outages.is_outage`), SQLAlchemy then empties the pool, and the actor
 waits for the database and runs the batch's unfinished ids again: the same guarantees,
 paid only when the database actually went away.
 """

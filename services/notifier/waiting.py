@@ -20,8 +20,13 @@ def waiting_notification_ids(
     broker: RedisBroker, queue_name: str, *, chunk: int = SCAN_CHUNK
 ) -> set[int]:
     """The notification ids of every message waiting in `queue_name` or its delay queue:
-    enqueued and not yet fetched by a worker (see `recovery.waiting_message_args` for
-    what a message held by a worker means to the caller)."""
+    enqueued and not yet fetched by a worker.
+
+    A message a worker holds (fetched, not acknowledged) is not counted: it is being
+    worked on, waits in a worker's memory for its eta, or was orphaned by a connection
+    lost at the wrong moment; the caller decides by the notification's age which it is.
+    Messages taken by workers while this reads may be missed; a caller that re-enqueues
+    on that basis sends a harmless duplicate (the actor's compare-and-set)."""
     client = broker.client
     found: set[int] = set()
     for name in (queue_name, dq_name(queue_name)):

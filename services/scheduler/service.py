@@ -36,7 +36,7 @@ from shared.clock import Clock
 from shared.errors import LiaisonError
 from shared.masking import mask_text
 from shared.settings import DEFAULT_TIMEZONE
-from shared.status_keys import CALENDAR_KEY, LAST_FAILURE_KEY, LAST_TICK_KEY
+from shared.status_keys import CALENDAR_KEY, LAST_FAILURE_KEY, LAST_TICK_KEY, status_record
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class SchedulerService:
         report.enqueued += self.sweeper.sweep(now)
         self.acted += 1
         summary = report.as_dict()
-        self.client.set(LAST_TICK_KEY, json.dumps({**summary, "at": now.isoformat()}))
+        self.client.set(LAST_TICK_KEY, status_record(now, **summary))
         self.client.set(CALENDAR_KEY, json.dumps(report.calendar_gaps))
         log.info("tick at %s: %s", now.isoformat(), json.dumps(summary, ensure_ascii=False))
         return report
@@ -102,9 +102,7 @@ class SchedulerService:
         """Leave the failure where `liaison status` and `/metrics` read it."""
         line = mask_text(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
         try:
-            self.client.set(
-                LAST_FAILURE_KEY, json.dumps({"at": self.clock.now().isoformat(), "error": line})
-            )
+            self.client.set(LAST_FAILURE_KEY, status_record(self.clock.now(), error=line))
         except redis.RedisError:
             log.warning("could not record the failed tick in Redis")
 

@@ -36,8 +36,6 @@ def readyz(ctx: Ctx) -> JSONResponse:
         checks["redis"] = "ok"
         s = scheduler_status(
             ctx.redis,
-            ctx.web.scheduler_tick_key,
-            ctx.web.scheduler_lease_key,
             now=ctx.clock.now(),
             stale_after_s=ctx.web.scheduler_stale_s,
         )

@@ -17,10 +17,11 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from services.scheduler.tasks.due import DueQuery, Task, compute_due
-from services.scheduler.tasks.policy import OrgTree, PolicyBook
+from services.scheduler.tasks.policy import PolicyBook
 from services.web.page_recording import actions_for
 from services.web.page_words import RULE_LABELS
 from shared.models import Campaign, Interaction, Liaison, MaterialDelivery, Member, Organization
+from shared.org_tree import OrgTree
 from shared.settings import DEFAULT_TIMEZONE
 
 

@@ -18,8 +18,10 @@ from typing import Any
 import redis
 
 from services.notifier import NOTIFICATIONS_QUEUE
+from services.scheduler.planning.shards import PLANNING_QUEUE
 
-KNOWN_QUEUES = (NOTIFICATIONS_QUEUE,)  #: always reported, even before the first message
+#: always reported, even before the first message: a queue no worker consumes shows 0
+KNOWN_QUEUES = (NOTIFICATIONS_QUEUE, PLANNING_QUEUE)
 MAX_DEAD_LETTERS_SHOWN = 50
 
 

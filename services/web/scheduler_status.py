@@ -1,19 +1,25 @@
 """Is the scheduler alive? Its last successful tick and its lease, as it leaves them in Redis.
 
-The planner writes the tick key (a JSON summary with its "at" instant) after every tick
-that succeeded, and holds the lease key (with a TTL) while it runs. Both names are
-settings, so that they can follow the planner's.
+The scheduler writes the tick key after every tick that succeeded and the failure key
+after one that failed (`shared.status_keys.status_record`, read back here by
+`read_status_record`: one format), and holds the lease key (with a TTL) while it runs.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import redis
 
-from shared.status_keys import LAST_FAILURE_KEY, PLANNING_TIMEOUTS_KEY
+from shared.status_keys import (
+    LAST_FAILURE_KEY,
+    LAST_TICK_KEY,
+    LEASE_KEY,
+    PLANNING_TIMEOUTS_KEY,
+    read_status_record,
+    status_instant,
+)
 
 
 @dataclass(frozen=True)
@@ -34,47 +40,18 @@ class SchedulerStatus:
         return self.tick_age_s is not None and self.tick_age_s <= self.stale_after_s
 
 
-def parse_instant(raw: bytes | str | None) -> datetime | None:
-    """The tick's instant: the planner's JSON summary (`{"at": ISO, ...}`, as
-    services/scheduler/service.py writes it), or bare unix seconds or ISO-8601."""
-    if raw is None:
-        return None
-    text = raw.decode() if isinstance(raw, bytes) else str(raw)
-    if text.lstrip().startswith("{"):
-        try:
-            text = str(json.loads(text).get("at", ""))
-        except (ValueError, AttributeError):
-            return None
-    try:
-        return datetime.fromtimestamp(float(text), UTC)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def scheduler_status(
-    client: redis.Redis, tick_key: str, lease_key: str, *, now: datetime, stale_after_s: int
-) -> SchedulerStatus:
+def scheduler_status(client: redis.Redis, *, now: datetime, stale_after_s: int) -> SchedulerStatus:
     pipe = client.pipeline(transaction=False)
-    pipe.get(tick_key)
-    pipe.pttl(lease_key)
+    pipe.get(LAST_TICK_KEY)
+    pipe.pttl(LEASE_KEY)
     pipe.get(PLANNING_TIMEOUTS_KEY)
     pipe.get(LAST_FAILURE_KEY)
     raw_tick, pttl, raw_timeouts, raw_failure = pipe.execute()
-    tick = parse_instant(raw_tick)
+    tick = status_instant(read_status_record(raw_tick))
     age = None if tick is None else max(0.0, (now - tick).total_seconds())
     held = pttl is not None and int(pttl) != -2  # -2: no such key; -1: held without TTL
     ttl = int(pttl) / 1000 if held and int(pttl) >= 0 else None
-    failure: dict[str, str] = {}
-    if raw_failure is not None:
-        try:
-            failure = dict(json.loads(raw_failure))
-        except (ValueError, TypeError):
-            failure = {}
+    failure = read_status_record(raw_failure)
     return SchedulerStatus(
         tick,
         age,
@@ -82,6 +59,6 @@ def scheduler_status(
         ttl,
         stale_after_s,
         planning_timeouts=int(raw_timeouts or 0),
-        last_failure_at=parse_instant(failure.get("at")),
-        last_failure=failure.get("error"),
+        last_failure_at=status_instant(failure),
+        last_failure=None if failure is None else str(failure.get("error", "")),
     )

@@ -8,13 +8,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from shared.errors import ConfigurationError
-from shared.status_keys import LAST_TICK_KEY, LEASE_KEY
+from shared.settings import float_setting, int_setting
 
 DEFAULT_OLDEST_MESSAGE_ALERT_S = 900  #: seconds a message may wait before it is an alert
 DEFAULT_SCHEDULER_STALE_S = 300  #: seconds without a scheduler tick before it is an alert
-DEFAULT_SCHEDULER_TICK_KEY = LAST_TICK_KEY  #: JSON of the last good tick (shared/status_keys.py)
-DEFAULT_SCHEDULER_LEASE_KEY = LEASE_KEY  #: held by the running scheduler
 DEFAULT_ALERT_CHECK_S = 60  #: how often the running service evaluates alerts
 DEFAULT_DEAD_THRESHOLD = 1  #: dead notifications (died within the window) that are an alert
 DEFAULT_DEAD_WINDOW_S = 86_400  #: the window those dead notifications died in
@@ -24,26 +21,6 @@ DEFAULT_FAILURE_WINDOW_S = 900  #: the window those attempts are counted in
 DEFAULT_PLANNING_WINDOW_S = 3_600  #: how long a planning timeout stays an alert
 
 
-def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "")
-    if raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from exc
-
-
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "")
-    if raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
-
-
 @dataclass(frozen=True)
 class WebSettings:
     #: LIAISON_PUBLIC_URL: the URL Twilio calls us at (scheme, host, port, no trailing
@@ -51,8 +28,6 @@ class WebSettings:
     public_url: str = ""
     oldest_message_alert_s: int = DEFAULT_OLDEST_MESSAGE_ALERT_S
     scheduler_stale_s: int = DEFAULT_SCHEDULER_STALE_S
-    scheduler_tick_key: str = DEFAULT_SCHEDULER_TICK_KEY
-    scheduler_lease_key: str = DEFAULT_SCHEDULER_LEASE_KEY
     alert_check_s: int = DEFAULT_ALERT_CHECK_S
     dead_threshold: int = DEFAULT_DEAD_THRESHOLD
     dead_window_s: int = DEFAULT_DEAD_WINDOW_S
@@ -68,20 +43,24 @@ def load_web_settings(environ: dict[str, str] | None = None) -> WebSettings:
     env = dict(os.environ if environ is None else environ)
     return WebSettings(
         public_url=env.get("LIAISON_PUBLIC_URL", "").rstrip("/"),
-        oldest_message_alert_s=_int(
+        oldest_message_alert_s=int_setting(
             env, "LIAISON_ALERT_OLDEST_MESSAGE_S", DEFAULT_OLDEST_MESSAGE_ALERT_S
         ),
-        scheduler_stale_s=_int(env, "LIAISON_ALERT_SCHEDULER_STALE_S", DEFAULT_SCHEDULER_STALE_S),
-        scheduler_tick_key=env.get("LIAISON_SCHEDULER_TICK_KEY", DEFAULT_SCHEDULER_TICK_KEY),
-        scheduler_lease_key=env.get("LIAISON_SCHEDULER_LEASE_KEY", DEFAULT_SCHEDULER_LEASE_KEY),
-        alert_check_s=_int(env, "LIAISON_ALERT_CHECK_S", DEFAULT_ALERT_CHECK_S),
-        dead_threshold=_int(env, "LIAISON_ALERT_DEAD_THRESHOLD", DEFAULT_DEAD_THRESHOLD),
-        dead_window_s=_int(env, "LIAISON_ALERT_DEAD_WINDOW_S", DEFAULT_DEAD_WINDOW_S),
-        failure_rate=_float(env, "LIAISON_ALERT_FAILURE_RATE", DEFAULT_FAILURE_RATE),
-        failure_min_attempts=_int(
+        scheduler_stale_s=int_setting(
+            env, "LIAISON_ALERT_SCHEDULER_STALE_S", DEFAULT_SCHEDULER_STALE_S
+        ),
+        alert_check_s=int_setting(env, "LIAISON_ALERT_CHECK_S", DEFAULT_ALERT_CHECK_S),
+        dead_threshold=int_setting(env, "LIAISON_ALERT_DEAD_THRESHOLD", DEFAULT_DEAD_THRESHOLD),
+        dead_window_s=int_setting(env, "LIAISON_ALERT_DEAD_WINDOW_S", DEFAULT_DEAD_WINDOW_S),
+        failure_rate=float_setting(env, "LIAISON_ALERT_FAILURE_RATE", DEFAULT_FAILURE_RATE),
+        failure_min_attempts=int_setting(
             env, "LIAISON_ALERT_FAILURE_MIN_ATTEMPTS", DEFAULT_FAILURE_MIN_ATTEMPTS
         ),
-        failure_window_s=_int(env, "LIAISON_ALERT_FAILURE_WINDOW_S", DEFAULT_FAILURE_WINDOW_S),
-        planning_window_s=_int(env, "LIAISON_ALERT_PLANNING_WINDOW_S", DEFAULT_PLANNING_WINDOW_S),
+        failure_window_s=int_setting(
+            env, "LIAISON_ALERT_FAILURE_WINDOW_S", DEFAULT_FAILURE_WINDOW_S
+        ),
+        planning_window_s=int_setting(
+            env, "LIAISON_ALERT_PLANNING_WINDOW_S", DEFAULT_PLANNING_WINDOW_S
+        ),
         cookie_secure=env.get("LIAISON_COOKIE_SECURE", "").lower() in {"1", "true", "yes"},
     )

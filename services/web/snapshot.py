@@ -93,8 +93,6 @@ def take_snapshot(
         queues=all_queue_figures(client, namespace, now_ms),
         scheduler=scheduler_status(
             client,
-            web.scheduler_tick_key,
-            web.scheduler_lease_key,
             now=now,
             stale_after_s=web.scheduler_stale_s,
         ),

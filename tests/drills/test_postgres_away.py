@@ -36,7 +36,7 @@ AWAY_S = 20.0
 #: a claim older than this counts as abandoned (900 s in production), so that the
 #: scheduler's sweep settles a send whose result could not be written within the drill.
 #: It must outlast the outage plus the claim's own send: a worker holds a provider's
-#: answer for up to `delivery.RECORD_RETRY_S` (25 s) waiting for the database, and a
+#: answer for up to `delivery.RECORD_PATIENCE` (25 s) waiting for the database, and a
 #: shorter value would dead-letter sends that were about to be recorded.
 STALE_SENDING_S = 45
 RECOVERY_S = 100

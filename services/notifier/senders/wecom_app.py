@@ -30,7 +30,7 @@ from shared.errors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from shared.masking import mask_text
+from shared.masking import mask_text, mask_userid
 
 WECOM_API_BASE = "https://qyapi.weixin.qq.com"
 DEFAULT_TIMEOUT_S = 10.0  #: seconds per HTTP request
@@ -49,11 +49,6 @@ def classify(errcode: int, text: str) -> DeliveryError:
     if errcode in TRANSIENT_ERRCODES:
         return TransientDeliveryError(text, code=str(errcode))
     return PermanentDeliveryError(text, code=str(errcode))
-
-
-def mask_userid(userid: str) -> str:
-    """A WeCom user id shown in logs: its first two characters, the rest starred."""
-    return userid[:2] + "*" * max(len(userid) - 2, 1)
 
 
 def cut_utf8(text: str, max_bytes: int) -> str:

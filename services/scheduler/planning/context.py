@@ -22,8 +22,9 @@ from services.scheduler.planning.message_policy import MessagePolicy, message_po
 from services.scheduler.planning.recipients import Recipient, secretary_channels
 from services.scheduler.planning.schedules import CATCH_UP_HORIZON, is_quiet, local_date
 from services.scheduler.planning.workdays import OrgCalendars
-from services.scheduler.tasks.policy import OrgTree, PolicyBook
+from services.scheduler.tasks.policy import PolicyBook
 from shared.models import Member, Mute, Organization, PlanningMark
+from shared.org_tree import OrgTree
 from shared.settings import DEFAULT_LOCALE, DEFAULT_TIMEZONE
 
 #: marks older than this are not read: every occasion they could match is past its horizon

@@ -27,6 +27,7 @@ from services.web.settings import WebSettings
 from services.web.tokens import create_token
 from shared.clock import FixedClock
 from shared.settings import load_settings
+from shared.status_keys import LAST_TICK_KEY, status_record
 from tests.conftest import _migrated_engine, reset_database
 from tests.integration.web.ledger import NOW, seed_ledger, send_digest
 
@@ -51,7 +52,7 @@ def fuzz_app(database_url: str, redis_server_url: str, tmp_path: Path) -> Iterat
     client = redis.Redis.from_url(redis_server_url)
     client.flushdb()
     # A ticking scheduler, so that /readyz answers 200: its 503 is not a server error.
-    client.set("liaison:scheduler:last_tick", str(NOW.timestamp()))
+    client.set(LAST_TICK_KEY, status_record(NOW))
     engine = _migrated_engine(database_url)
     reset_database(engine)
     seed_ledger(engine)

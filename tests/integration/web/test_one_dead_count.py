@@ -154,7 +154,7 @@ def test_a_live_worker_is_listed_with_its_queues_and_gone_when_it_stops(
         seen = live_workers(redis_client)
         assert [(w.queues, w.threads) for w in seen] == [(("notifications",), 4)]
         queues = client.get("/api/v1/queues", headers=bearer(tokens.ops)).json()
-        assert {q["name"]: q["workers"] for q in queues} == {"notifications": 1}
+        assert {q["name"]: q["workers"] for q in queues} == {"notifications": 1, "planning": 0}
         alerts = client.get("/api/v1/alerts", headers=bearer(tokens.ops)).json()
         assert "no_worker" not in [a["key"] for a in alerts]
     finally:

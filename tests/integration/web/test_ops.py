@@ -15,6 +15,7 @@ from services.web.alert_loop import check_alerts
 from shared.clock import FixedClock
 from shared.db import transaction
 from shared.models import Notification
+from shared.status_keys import LAST_TICK_KEY, status_record
 from tests.integration.web.conftest import Tokens, bearer
 from tests.integration.web.ledger import send_digest
 
@@ -117,7 +118,7 @@ def test_readyz_names_the_scheduler_until_it_ticks(
 ) -> None:
     response = client.get("/readyz")
     assert response.status_code == 503 and response.json()["missing"] == ["scheduler"]
-    redis_client.set("liaison:scheduler:last_tick", str(clock.now().timestamp() - 30))
+    redis_client.set(LAST_TICK_KEY, status_record(clock.now() - timedelta(seconds=30)))
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["scheduler"]["tick_age_s"] == 30.0
@@ -137,7 +138,7 @@ def test_each_alert_is_mailed_once_per_incident(
     def mailer(subject: str, text: str) -> None:
         mails.append(subject)
 
-    redis_client.set("liaison:scheduler:last_tick", str(clock.now().timestamp()))
+    redis_client.set(LAST_TICK_KEY, status_record(clock.now()))
     worker = WorkerHeartbeat(lambda: redis_client)
     worker.start(["notifications", "planning"], 8)
     try:
@@ -146,7 +147,7 @@ def test_each_alert_is_mailed_once_per_incident(
         make_dead(ledger)
         check_alerts(ctx, mailer)
         check_alerts(ctx, mailer)
-        assert mails == ["[liaison] 1 条通知发送失败已放弃（阈值 1，24.0 小时内）"]
+        assert mails == ["[liaison] 1 条通知发送失败已放弃（阈值 1，24 小时内）"]
         clock.advance(timedelta(minutes=10))  # the scheduler stopped ticking
         check_alerts(ctx, mailer)
         check_alerts(ctx, mailer)

@@ -1,4 +1,7 @@
-"""A provider's answer is written once the database is back, not lost with the outage."""
+"""A provider's answer is written once the database is back, not lost with the outage.
+
+The waits are taken on a test clock (`Pauses`): nothing patches `time` for the process.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,34 @@ import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.notifier import delivery
-from services.notifier.delivery import Outcome, _through_outage
+from services.notifier.delivery import Outcome, record_through_outage
+from services.notifier.outages import Pauses
 
 
 def outage() -> OperationalError:
     return OperationalError("UPDATE notifications …", {}, ConnectionRefusedError("refused"))
 
 
-def test_the_answer_is_written_when_the_database_answers_again(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    slept: list[float] = []
-    monkeypatch.setattr(delivery.monotonic, "sleep", slept.append)
+class TestClock:
+    """A monotonic clock that moves only when the loop sleeps."""
+
+    __test__ = False
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    @property
+    def pauses(self) -> Pauses:
+        return Pauses(monotonic=lambda: self.now, sleep=self.sleep)
+
+
+def test_the_answer_is_written_when_the_database_answers_again() -> None:
+    clock = TestClock()
     calls = []
 
     def record() -> Outcome:
@@ -26,32 +45,29 @@ def test_the_answer_is_written_when_the_database_answers_again(
             raise outage()
         return Outcome("sent")
 
-    assert _through_outage(record, 7) == Outcome("sent")
-    assert len(calls) == 3 and slept == [0.2, 0.4]
+    assert record_through_outage(record, 7, pauses=clock.pauses) == Outcome("sent")
+    assert len(calls) == 3 and clock.slept == [0.2, 0.4]
 
 
-def test_an_error_that_is_not_an_outage_is_raised_at_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(delivery.monotonic, "sleep", lambda s: pytest.fail("slept"))
+def test_an_error_that_is_not_an_outage_is_raised_at_once() -> None:
+    clock = TestClock()
 
     def record() -> Outcome:
         raise IntegrityError("INSERT …", {}, ValueError("duplicate"))
 
     with pytest.raises(IntegrityError):
-        _through_outage(record, 7)
+        record_through_outage(record, 7, pauses=clock.pauses)
+    assert clock.slept == []
 
 
-def test_an_outage_longer_than_the_claim_lives_is_raised_in_the_end(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    clock = [0.0]
-    monkeypatch.setattr(delivery.monotonic, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(delivery.monotonic, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
+def test_an_outage_longer_than_the_claim_lives_is_raised_in_the_end() -> None:
+    clock = TestClock()
 
     def record() -> Outcome:
         raise outage()
 
     with pytest.raises(OperationalError):
-        _through_outage(record, 7)
-    assert clock[0] <= delivery.RECORD_RETRY_S < delivery.LIVE_SEND_S
+        record_through_outage(record, 7, pauses=clock.pauses)
+    assert len(clock.slept) >= 3  # it did wait, doubling, before giving up
+    assert clock.slept[:3] == [0.2, 0.4, 0.8]
+    assert clock.now <= delivery.RECORD_PATIENCE.wait_s < delivery.LIVE_SEND_S

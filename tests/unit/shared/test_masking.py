@@ -199,6 +199,14 @@ def test_one_function_masks_an_address_by_its_channel() -> None:
     assert masking.mask_address("zhang.san@example.com", "email") == "z***@example.com"
 
 
+def test_a_wecom_user_id_is_masked_as_one_and_the_sender_masks_it_the_same_way() -> None:
+    from services.notifier.senders import wecom_app
+
+    assert masking.mask_address("ZhangSan", "wecom") == "Zh******"
+    assert masking.mask_address("Li", "wecom") == "Li*"
+    assert wecom_app.mask_userid is masking.mask_userid
+
+
 def test_a_birth_date_is_hidden_in_every_spelling_and_other_dates_stay() -> None:
     text = "LD-19980707 / 1998年7月7日 / １９９８-０７-０７ / joined 2019-07-07"
     masked = mask_date(text, date(1998, 7, 7))

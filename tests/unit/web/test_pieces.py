@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 from twilio.request_validator import RequestValidator
@@ -12,7 +11,7 @@ from services.web.alerts import evaluate
 from services.web.chart import stacked_bars_svg
 from services.web.labels import EN, LABELS, ZH, Labels, choose_lang
 from services.web.queues import QueueFigures, waiting_since_ms
-from services.web.scheduler_status import SchedulerStatus, parse_instant
+from services.web.scheduler_status import SchedulerStatus
 from services.web.settings import WebSettings, load_web_settings
 from services.web.signature import is_signed, signed_url
 from services.web.snapshot import Snapshot
@@ -40,18 +39,6 @@ def test_a_delayed_message_waits_from_its_eta() -> None:
     assert waiting_since_ms({"message_timestamp": 1000, "options": {"eta": 5000}}) == 5000
     assert waiting_since_ms({"message_timestamp": 1000, "options": {}}) == 1000
     assert waiting_since_ms({}) is None
-
-
-def test_the_tick_is_read_as_unix_seconds_or_iso() -> None:
-    assert parse_instant(b"0") == datetime(1970, 1, 1, tzinfo=UTC)
-    assert parse_instant("2026-11-20T02:00:00+00:00") == datetime(2026, 11, 20, 2, tzinfo=UTC)
-    assert parse_instant("soon") is None
-
-
-def test_the_tick_is_read_from_the_planners_json_summary() -> None:
-    raw = json.dumps({"planned": 3, "at": "2026-11-20T02:00:30+00:00"})
-    assert parse_instant(raw.encode()) == datetime(2026, 11, 20, 2, 0, 30, tzinfo=UTC)
-    assert parse_instant('{"planned": 3}') is None
 
 
 def snapshot(
