@@ -17,6 +17,7 @@ from shared.db import transaction
 from shared.models import Interaction, MaterialDelivery, PageRecord
 from shared.page_links import IssuedLink, issue_link, load_page_settings, revoke_links
 from tests.cli import liaison
+from tests.integration.web.conftest import Tokens, bearer
 from tests.integration.web.ledger import AS_OF, NOW
 
 SECRET = "page-test-secret-0123456789"
@@ -385,3 +386,23 @@ def test_a_malformed_multipart_body_is_a_bad_form(
         headers={"Content-Type": "multipart/form-data; boundary=xyz"},
     )
     assert response.status_code == 400 and "登记未成功" in response.text
+
+
+def test_the_members_history_names_the_page_as_the_source_of_what_it_recorded(
+    client: TestClient, ledger: Engine, page_env: Path, tokens: Tokens
+) -> None:
+    link = _issue(ledger)
+    for rule, action in (
+        ("quarterly_visit", "workplace_visit"),
+        ("materials_delivery", "delivery"),
+        ("certificate_review", "review"),
+    ):
+        form = {"member_id": "MA", "task": _task_key(ledger, rule), "action": action}
+        assert client.post(link.path + "/record", data=form, follow_redirects=False).is_redirect
+    response = client.get("/api/v1/members/MA/history", headers=bearer(tokens.admin))
+    facts = {(f["kind"], f["detail"], f["source"]) for f in response.json()["facts"]}
+    assert {
+        ("interaction", "visit @workplace", "page"),
+        ("delivery", "CA", "page"),
+        ("review", None, "page"),
+    } <= facts
