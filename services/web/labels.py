@@ -71,7 +71,7 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "queue.delayed": ("延迟", "delayed"),
     "queue.dead": ("已放弃", "dead"),
     "queue.oldest": ("最早等待", "oldest"),
-    "queue.workers": ("worker", "workers"),
+    "queue.workers": ("worker 数", "workers"),
     "seconds": ("{n} 秒", "{n} s"),
     "workers": ("Worker 进程", "Workers"),
     "workers.none": ("没有存活的 worker。", "No live worker."),

@@ -147,7 +147,7 @@ def test_each_alert_is_mailed_once_per_incident(
         make_dead(ledger)
         check_alerts(ctx, mailer)
         check_alerts(ctx, mailer)
-        assert mails == ["[liaison] 1 条通知发送失败已放弃（阈值 1，24.0 小时内）"]
+        assert mails == ["[liaison] 1 条通知发送失败已放弃（阈值 1，24 小时内）"]
         clock.advance(timedelta(minutes=10))  # the scheduler stopped ticking
         check_alerts(ctx, mailer)
         check_alerts(ctx, mailer)
