@@ -85,10 +85,6 @@ SENTENCES: dict[str, Sentence] = {
         "zh-CN": "{start} 至 {end} 工作情况（统计至 {on}）；每行含下级组织",
         "en": "compliance {start}..{end} (evaluated on {on}); each row covers its subtree",
     },
-    "report_legend": {
-        "zh-CN": "每月联系、季度走访：已完成/应完成（完成率）",
-        "en": "contacts, visits: met/required (share)",
-    },
     "over_loaded_title": {
         "zh-CN": "超负荷联络员（联系党员超过 {max_load} 名）：{count} 名",
         "en": "liaisons over the load of {max_load} members: {count}",

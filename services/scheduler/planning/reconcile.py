@@ -10,8 +10,8 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from services.scheduler.planning.context import PlanningBase
 from services.scheduler.planning.planner import PlanReport, Shard, ShardRunner, plan
+from services.scheduler.planning.shard_view import PlanningBase
 from services.scheduler.planning.shards import DEFAULT_SHARD_DEPTH, shards_at
 from shared.org_tree import OrgTree
 

@@ -99,7 +99,10 @@ class PlanningBase:
 
 
 @dataclass
-class PlanningContext:
+class ShardView:
+    """One shard as its planning pass sees it at `now`: its organizations, their local
+    day, quiet hours and policy, and the occasions already planned (`marks`)."""
+
     now: datetime
     root: str | None  #: the shard's root, or None for the whole tree
     base: PlanningBase
@@ -113,8 +116,8 @@ class PlanningContext:
         now: datetime,
         root: str | None = None,
         base: PlanningBase | None = None,
-    ) -> PlanningContext:
-        """The context of the shard rooted at `root` at `now`; `base` when this reconcile
+    ) -> ShardView:
+        """The view of the shard rooted at `root` at `now`; `base` when this reconcile
         has read it already (the marks are always read afresh)."""
         base = base or PlanningBase.load(session)
         tree = base.tree
