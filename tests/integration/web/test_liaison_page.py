@@ -78,6 +78,7 @@ def test_the_page_lists_the_liaisons_tasks_with_the_members_name_phone_and_campa
     assert "学习资料发放" in html and "学习材料" in html  # the campaign's title
     assert "活动证审核" in html and "已审核活动证" in html
     assert "李四" not in html  # LB's member
+    assert "上次联系：暂无记录" in html
     assert response.headers["cache-control"] == "no-store"
     count = len(_open_tasks(ledger))
     assert f'<strong id="task-count">{count}</strong>' in html
@@ -102,6 +103,7 @@ def test_a_tap_records_a_home_visit_from_the_page_and_the_task_is_gone(
     assert response.headers["location"].startswith(link.path + "?done=")
     page = client.get(response.headers["location"])
     assert "已登记：张三 已上门走访（家中）" in page.text
+    assert "上次联系：11月20日（走访）" in page.text
     assert ("MA", "quarterly_visit") not in _open_tasks(ledger)
     with ledger.connect() as conn:
         visit = conn.execute(select(Interaction)).one()
