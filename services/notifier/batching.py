@@ -43,7 +43,7 @@ from services.notifier.delivery import (
     retry_delay_ms,
 )
 from services.notifier.hot_engine import lean_engine
-from services.notifier.outages import OutageTolerantLimiter, through_outage
+from services.notifier.outages import REDIS_OUTAGE_ERRORS, OutageTolerantLimiter, through_outage
 from services.notifier.outbox import CLAIMABLE_STATUSES
 from services.notifier.rate_limit import Limiter
 from services.notifier.refreshers import refresh_many, refresher_for
@@ -70,6 +70,8 @@ CLAIM_HOLD_S = LIVE_SEND_S - 10
 #: the outcome of a row claimed and given back unsent; the actor sends it on again
 RELEASED = "claim given back unsent: the batch was paced longer than a claim may be held"
 
+#: the event of a claim a lost run left unsent (its mark says so), given back to be sent
+RECOVERED = "a lost run's claim, never sent (its claim mark says so): given back"
 #: a batch starts no new chunk after this long: well inside the broker's time limit
 #: (`broker.DEFAULT_TIME_LIMIT_MS`, 300 s), which would interrupt a send anywhere
 BATCH_BUDGET_S = 120.0
@@ -109,7 +111,9 @@ def deliver_batch(
     unique = list(dict.fromkeys(ids))
     with engine.connect() as conn:
         rows = claims.read_rows(conn, unique)
-        fast = [rows[i] for i in unique if i in rows and rows[i].status in CLAIMABLE_STATUSES]
+    rows.update(_recover_unsent(runtime, engine, rows.values()))
+    fast = [rows[i] for i in unique if i in rows and rows[i].status in CLAIMABLE_STATUSES]
+    with engine.connect() as conn:
         stopped = claims.opted_out(conn, [(r.address, r.channel) for r in fast])
     fast_ids = {r.id for r in fast}
     for i in unique:
@@ -132,6 +136,32 @@ def deliver_batch(
                 on_done(s.row.id, Outcome("queued", detail=HANDED_ON))
             return
         _send_chunk(runtime, engine, sendable[start : start + size], on_done)
+
+
+def _recover_unsent(runtime: Runtime, engine: Any, rows: Iterable[Row]) -> dict[int, Row]:
+    """Give back the claims a lost run left unsent (`claim_marks`); the rows given back,
+    now queued again. Only claims older than LIVE_SEND_S: a live run never starts a send
+    on a claim older than CLAIM_HOLD_S, so it cannot be about to send these."""
+    marks = runtime.claim_marks
+    if marks is None:
+        return {}
+    now = runtime.clock.now()
+    old = [
+        r
+        for r in rows
+        if r.status == "sending" and now - r.updated_at > timedelta(seconds=LIVE_SEND_S)
+    ]
+    unsent = [r for r in old if marks.never_sent(r.id, r.updated_at)]
+    if not unsent:
+        return {}
+    with engine.begin() as conn:
+        back = set(claims.release(conn, [r.id for r in unsent], now=now, detail=RECOVERED))
+    log.warning("gave back %d claim(s) a lost run left unsent", len(back))
+    return {
+        r.id: dataclasses.replace(r, status="queued", attempts=r.attempts - 1, updated_at=now)
+        for r in unsent
+        if r.id in back
+    }
 
 
 def _decide(
@@ -276,6 +306,7 @@ def _chunk_size(limiters: Iterable[Limiter]) -> int:
 def _send_chunk(runtime: Runtime, engine: Any, chunk: Sequence[_Sendable], on_done: OnDone) -> None:
     """Claim `chunk`, send what was claimed, record every answer (even when an outage cuts
     the chunk short: what a provider took must not be forgotten)."""
+    claimed_at = runtime.clock.now()
     with engine.begin() as conn:
         claims.store_data(
             conn,
@@ -283,9 +314,8 @@ def _send_chunk(runtime: Runtime, engine: Any, chunk: Sequence[_Sendable], on_do
             from_statuses=CLAIMABLE_STATUSES,
         )
         claimed = claims.claim(
-            conn, [s.row.id for s in chunk], from_statuses=CLAIMABLE_STATUSES,
-            now=runtime.clock.now(),
-        )  # fmt: skip
+            conn, [s.row.id for s in chunk], from_statuses=CLAIMABLE_STATUSES, now=claimed_at
+        )
     for s in chunk:
         if s.row.id not in claimed:
             on_done(s.row.id, Outcome("skipped", detail="taken by another run"))
@@ -293,6 +323,8 @@ def _send_chunk(runtime: Runtime, engine: Any, chunk: Sequence[_Sendable], on_do
     answers: list[_Answer] = []
     held_since = time.monotonic()
     try:
+        if runtime.claim_marks is not None:
+            runtime.claim_marks.set_unsent([s.row.id for s in mine], claimed_at)
         for s in mine:
             if time.monotonic() - held_since > CLAIM_HOLD_S:
                 break
@@ -302,14 +334,29 @@ def _send_chunk(runtime: Runtime, engine: Any, chunk: Sequence[_Sendable], on_do
         # and the claims not yet used are given back.
         unsent = [s.row.id for s in mine[len(answers) :]]
         outcomes = _through_outage(lambda: _record(runtime, engine, answers, unsent))
+        _forget_marks(runtime, unsent)
         for i, outcome in outcomes.items():
             on_done(i, outcome)
+
+
+def _forget_marks(runtime: Runtime, ids: Sequence[int]) -> None:
+    """Tidy the marks of claims given back. Only tidying: a mark is worth nothing once its
+    claim is gone (it names the claim's instant), and it expires by itself."""
+    if runtime.claim_marks is None or not ids:
+        return
+    try:
+        runtime.claim_marks.forget(ids)
+    except REDIS_OUTAGE_ERRORS as exc:
+        log.warning("could not tidy %d claim mark(s) (%s); they expire", len(ids), exc)
 
 
 def _send(runtime: Runtime, s: _Sendable, attempt: int) -> _Answer:
     error: DeliveryError | None = None
     result: SendResult | None = None
     with s.limiter.slot():
+        if runtime.claim_marks is not None:
+            # Taken before the request leaves: from here on it may have been sent.
+            runtime.claim_marks.take(s.row.id)
         started_at = runtime.clock.now()
         started = time.perf_counter()
         try:
