@@ -83,8 +83,8 @@ def _measure(url: str, redis_url: str, workers: int, depth: int) -> dict[str, An
     from services.bootstrap import bootstrap
     from services.scheduler.planning.reconcile import reconcile
     from services.scheduler.planning.shards import shards_at
-    from services.scheduler.tasks.policy import OrgTree
     from shared.db import make_engine
+    from shared.org_tree import OrgTree
     from shared.settings import load_settings
 
     engine = make_engine(url)

@@ -57,6 +57,10 @@ WORDS: dict[str, dict[Lang, str]] = {
     "org_name": {"zh-CN": "组织名称", "en": "organization name"},
     "unassigned": {"zh-CN": "（未配联络员）", "en": "(no liaison)"},
     "tasks_bar": {"zh-CN": "待办事项", "en": "open tasks"},
+    "members_read": {"zh-CN": "读取党员", "en": "members"},
+    "members_unit": {"zh-CN": "名", "en": "members"},
+    "tasks_unit": {"zh-CN": "项", "en": "tasks"},
+    "rows_unit": {"zh-CN": "行", "en": "rows"},
     # the report's columns
     "members": {"zh-CN": "党员数", "en": "members"},
     "contacts": {"zh-CN": "每月联系", "en": "contacts"},
@@ -80,10 +84,6 @@ SENTENCES: dict[str, Sentence] = {
     "report_title": {
         "zh-CN": "{start} 至 {end} 工作情况（统计至 {on}）；每行含下级组织",
         "en": "compliance {start}..{end} (evaluated on {on}); each row covers its subtree",
-    },
-    "report_legend": {
-        "zh-CN": "每月联系、季度走访：已完成/应完成（完成率）",
-        "en": "contacts, visits: met/required (share)",
     },
     "over_loaded_title": {
         "zh-CN": "超负荷联络员（联系党员超过 {max_load} 名）：{count} 名",

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli.labels import LangOption, resolve_lang, say
+from services.cli.labels import LangOption, resolve_lang, say, word
 from services.cli.progress import progress_bar
 from services.cli.root import app, check_out
 from shared.db import current_revision, engine_for, ensure_schema, upgrade
@@ -97,7 +97,7 @@ def export_command(
     language = resolve_lang(lang)
     engine = ensure_schema(load_settings())
     if out is not None:
-        with progress_bar("rows") as progress:
+        with progress_bar(word("rows_unit", language)) as progress:
             count = export_kind(
                 engine,
                 kind,
@@ -141,8 +141,9 @@ def record_command(
 
     A day after today is refused (only what happened is recorded); a liaison who is not
     the member's liaison on that day is recorded as given, with a warning."""
+    from services.bootstrap import configured_clock
     from services.cli.known import liaison_on, name_of
-    from shared.clock import SystemClock, local_today
+    from shared.clock import local_today
     from shared.ledger.recording import record_fact
     from shared.ledger.values import InvalidValue, parse_date
     from shared.settings import DEFAULT_TIMEZONE
@@ -151,7 +152,8 @@ def record_command(
         day: date | None = parse_date(on)
     except InvalidValue:
         day = None  # the importer lists it with every other problem of the row
-    today = local_today(SystemClock(), DEFAULT_TIMEZONE)
+    # Today by the configured clock: in a rehearsal (LIAISON_CLOCK_FILE), the rehearsal's.
+    today = local_today(configured_clock(load_settings()), DEFAULT_TIMEZONE)
     if day is not None and day > today:
         raise typer.BadParameter(
             f"{on!r} is after today ({today.isoformat()}): record what has happened",

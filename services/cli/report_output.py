@@ -22,7 +22,7 @@ MAX_WIDTH = 100  #: terminal cells: the report fits a laptop's terminal and a pr
 SHORT_LIST = 10  #: names listed per finding without --details
 ELLIPSIS = "…"
 
-#: the count columns after the organization, each (label key, value)
+#: the count columns after the organization, by their `_SHORT_HEADERS` key
 _COUNTS = (
     "members",
     "contacts",

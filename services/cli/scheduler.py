@@ -83,7 +83,7 @@ def due(
         else:
             write_listing(tasks, fmt, sys.stdout, None)
         return
-    with progress_bar("tasks") as progress:
+    with progress_bar(word("tasks_unit", language)) as progress:
         counted = counting(tasks, word("tasks_bar", language), progress)
         if fmt == "xlsx":
             count = write_sheet(counted, Names.load(engine), language, out)
@@ -125,7 +125,8 @@ def policy_show(org: Annotated[str, typer.Option(help="The organization's code."
     from sqlalchemy.orm import Session
 
     from services.cli.known import require_known
-    from services.scheduler.tasks.policy import OrgTree, PolicyBook
+    from services.scheduler.tasks.policy import PolicyBook
+    from shared.org_tree import OrgTree
 
     engine = ensure_schema(load_settings())
     require_known(engine, org=org)
@@ -168,12 +169,8 @@ def policy_unset(
     from sqlalchemy.orm import Session
 
     from services.cli.known import require_known
-    from services.scheduler.tasks.policy import (
-        OrgTree,
-        PolicyBook,
-        PolicyError,
-        unset_override,
-    )
+    from services.scheduler.tasks.policy import PolicyBook, PolicyError, unset_override
+    from shared.org_tree import OrgTree
 
     engine = ensure_schema(load_settings())
     require_known(engine, org=org)
@@ -226,9 +223,13 @@ def report(
     day = as_of_date(as_of)
     engine = ensure_schema(load_settings())
     require_known(engine, org=org)
-    with progress_bar("members") as progress:
+    with progress_bar(word("members_unit", language)) as progress:
+
+        def told(label: str, steps: int, total: int | None = None) -> None:
+            progress(word("members_read", language), steps, total)
+
         result = reporting.compliance_report(
-            engine, period, today=day, org=org, max_load=max_load, progress=progress
+            engine, period, today=day, org=org, max_load=max_load, progress=told
         )
     if fmt == "xlsx":
         assert out is not None

@@ -18,9 +18,9 @@ from fastapi import HTTPException
 from sqlalchemy import ColumnElement, Engine, and_, or_, select
 from sqlalchemy.orm import Session
 
-from services.scheduler.tasks.policy import OrgTree
 from services.web.tokens import Principal
 from shared.models import Assignment, Liaison, Member, Notification, Organization
+from shared.org_tree import OrgTree
 
 
 def not_found(what: str) -> HTTPException:

@@ -65,7 +65,7 @@ def evaluate(snapshot: Snapshot, web: WebSettings, planning_since: datetime | No
                 {
                     "count": snapshot.dead_recent,
                     "threshold": web.dead_threshold,
-                    "window_h": round(web.dead_window_s / 3600, 1),
+                    "window_h": f"{web.dead_window_s / 3600:g}",
                 },
             )
         )

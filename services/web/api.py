@@ -58,6 +58,7 @@ from shared.models import (
     MaterialDelivery,
     Member,
     Move,
+    PageRecord,
     Review,
     Verification,
 )
@@ -148,17 +149,41 @@ def member_history(member_id: str, caller: Caller, ctx: Ctx) -> MemberHistory:
         m = s.get(Member, member_id)
         if m is None:
             raise access.not_found("member")
+        # Reviews and deliveries have no source column: the page's audit names its own.
+        from_page = {
+            (p.action, p.on_date, p.campaign_id)
+            for p in s.execute(
+                select(PageRecord.action, PageRecord.on_date, PageRecord.campaign_id).where(
+                    PageRecord.member_id == member_id
+                )
+            )
+        }
         for i in s.scalars(select(Interaction).where(Interaction.member_id == member_id)):
             detail = i.kind + (f" @{i.place}" if i.place else "")
             facts.append(
-                Fact(kind="interaction", on=i.on_date, detail=detail, liaison_id=i.liaison_id)
+                Fact(
+                    kind="interaction",
+                    on=i.on_date,
+                    detail=detail,
+                    liaison_id=i.liaison_id,
+                    source=i.source,
+                )
             )
         for r in s.scalars(select(Review).where(Review.member_id == member_id)):
-            facts.append(Fact(kind="review", on=r.on_date))
+            page = ("review", r.on_date, None) in from_page
+            facts.append(Fact(kind="review", on=r.on_date, source="page" if page else None))
         for v in s.scalars(select(Verification).where(Verification.member_id == member_id)):
             facts.append(Fact(kind="verification", on=v.on_date))
         for d in s.scalars(select(MaterialDelivery).where(MaterialDelivery.member_id == member_id)):
-            facts.append(Fact(kind="delivery", on=d.on_date, detail=d.campaign_id))
+            page = ("delivery", d.on_date, d.campaign_id) in from_page
+            facts.append(
+                Fact(
+                    kind="delivery",
+                    on=d.on_date,
+                    detail=d.campaign_id,
+                    source="page" if page else None,
+                )
+            )
         for mv in s.scalars(select(Move).where(Move.member_id == member_id)):
             facts.append(Fact(kind="move", on=mv.on_date, detail=mask_text(mv.location)))
         for a in s.scalars(select(Assignment).where(Assignment.member_id == member_id)):
@@ -292,7 +317,8 @@ def list_dead_letters(caller: OpsCaller, ctx: Ctx) -> list[DeadLetterOut]:
 @router.post("/dead-letters/requeue", response_model=RequeueOut)
 def requeue_dead_letter(body: RequeueIn, caller: OpsCaller, ctx: Ctx) -> RequeueOut:
     """Put a dead letter back on its queue (false when it is gone already)."""
-    return RequeueOut(requeued=requeue(ctx, body.source, body.ref))
+    by = f"{caller.role} token #{caller.token_id}"
+    return RequeueOut(requeued=requeue(ctx, body.source, body.ref, by=by))
 
 
 @router.get("/alerts", response_model=list[AlertOut])

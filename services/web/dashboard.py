@@ -21,7 +21,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from services.notifier import dead_by_reason, list_deliveries
-from services.scheduler.tasks.policy import OrgTree
 from services.scheduler.tasks.report import (
     REPORT_COLUMNS,
     PeriodError,
@@ -54,6 +53,7 @@ from services.web.times import home_root, local_text, viewer_timezone
 from services.web.tokens import Principal, authenticate
 from services.web.volumes import latencies, volumes
 from shared.clock import local_today
+from shared.org_tree import OrgTree
 
 TEMPLATES = Path(__file__).parent / "templates"
 DASHBOARD_ROLES = ("admin", "ops")

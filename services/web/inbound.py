@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.notifier import record_opt_out, remove_opt_out
-from services.scheduler.tasks.policy import OrgTree
 from services.web.replies import Reply, parse_reply
 from shared.db import transaction
 from shared.errors import LiaisonError
@@ -36,6 +35,7 @@ from shared.models import (
     Notification,
     Organization,
 )
+from shared.org_tree import OrgTree
 from shared.settings import DEFAULT_TIMEZONE
 
 log = logging.getLogger(__name__)

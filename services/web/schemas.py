@@ -55,6 +55,8 @@ class Fact(BaseModel):
     on: date
     detail: str | None = None
     liaison_id: str | None = None
+    #: where the record came from: import, cli, sms-reply, api, page (None: not known)
+    source: str | None = None
 
 
 class MemberHistory(BaseModel):

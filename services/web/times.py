@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from services.scheduler.tasks.policy import OrgTree
 from services.web.tokens import Principal
 from shared.models import Member, Organization
+from shared.org_tree import OrgTree
 from shared.settings import DEFAULT_TIMEZONE
 
 

@@ -65,7 +65,8 @@ def kind_rows(
     `progress` hears of them under the kind's name, with their total."""
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(table_for(kind))).scalar_one()
-        progress(kind.name, 0, int(total))
+        if total:  # an empty kind has nothing to show (and a bar of 0 never finishes)
+            progress(kind.name, 0, int(total))
         result = conn.execution_options(yield_per=STREAM_ROWS).execute(_select(kind))
         done = 0
         for row in result:
@@ -73,7 +74,8 @@ def kind_rows(
             done += 1
             if done % PROGRESS_ROWS == 0:
                 progress(kind.name, PROGRESS_ROWS)
-        progress(kind.name, done % PROGRESS_ROWS)
+        if done % PROGRESS_ROWS:
+            progress(kind.name, done % PROGRESS_ROWS)
 
 
 def _local(value: datetime, timezone: object) -> datetime:

@@ -19,7 +19,7 @@ from shared.ledger.import_problems import ProblemList
 from shared.ledger.import_state import Counter, ImportState
 from shared.ledger.kind_hooks import hooks_for
 from shared.ledger.kinds import KINDS
-from shared.ledger.organizations import OrgTree
+from shared.ledger.organizations import StagingTree
 from shared.ledger.readers import Table
 from shared.progress import Progress
 
@@ -71,7 +71,7 @@ def import_file_set(
     with engine.connect() as conn:
         transaction = conn.begin()
         try:
-            state = ImportState(conn, list(tables), found, progress, OrgTree.load(conn))
+            state = ImportState(conn, list(tables), found, progress, StagingTree.load(conn))
             _import_kinds(state)
             counts = state.counts
             if then is not None and not found and not dry_run:

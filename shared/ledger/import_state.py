@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 
 from shared.ledger.entity_keys import EntityKeys
 from shared.ledger.import_problems import ProblemList
-from shared.ledger.organizations import OrgTree
+from shared.ledger.organizations import StagingTree
 from shared.ledger.readers import Row, Table, TableError
 from shared.progress import Progress
 
@@ -42,7 +42,7 @@ class ImportState:
     tables: list[Table]
     problems: ProblemList
     progress: Progress
-    org_tree: OrgTree
+    org_tree: StagingTree
     keys: EntityKeys = field(default_factory=EntityKeys)
     counts: dict[str, Counter] = field(default_factory=dict)
 

@@ -31,13 +31,16 @@ class StagedOrg:
 
 
 @dataclass
-class OrgTree:
+class StagingTree:
+    """The tree an import builds: the database's organizations plus the file set's staged
+    rows (the read-only tree everyone else walks is `shared.org_tree.OrgTree`)."""
+
     parents: dict[str, str | None] = field(default_factory=dict)
     timezones: dict[str, str] = field(default_factory=dict)
     staged: dict[str, StagedOrg] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, conn: Connection) -> OrgTree:
+    def load(cls, conn: Connection) -> StagingTree:
         tree = cls()
         query = select(Organization.code, Organization.parent_code, Organization.timezone)
         for code, parent, timezone in conn.execute(query):

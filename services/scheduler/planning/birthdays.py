@@ -17,19 +17,19 @@ from sqlalchemy import Connection, and_, extract, or_, select
 from sqlalchemy.orm import Session
 
 from services.notifier import Refresher
-from services.scheduler.planning.context import (
-    MEMBER_COLUMNS,
-    PlanningContext,
-    chunks,
-    in_scope,
-    member_recipient,
-)
 from services.scheduler.planning.recipients import Draft, drafts_for, member_in_scope
 from services.scheduler.planning.schedules import (
     CATCH_UP_HORIZON,
     anniversary,
     local_date,
     send_time,
+)
+from services.scheduler.planning.shard_view import (
+    MEMBER_COLUMNS,
+    ShardView,
+    chunks,
+    in_scope,
+    member_recipient,
 )
 from shared.clock import Clock
 from shared.models import Member, Notification
@@ -38,23 +38,23 @@ KIND = "political_birthday"
 POLICY = "political_birthday_greeting"
 
 
-def due_days(ctx: PlanningContext) -> dict[date, list[str]]:
+def due_days(view: ShardView) -> dict[date, list[str]]:
     """For each anniversary day whose greeting time has come within the horizon and is not
     yet planned, the organizations concerned."""
     out: dict[date, list[str]] = {}
-    for org in ctx.orgs:
-        policy = ctx.policy(org)
-        if not policy.birthday_enabled or ctx.quiet(org):
+    for org in view.orgs:
+        policy = view.policy(org)
+        if not policy.birthday_enabled or view.quiet(org):
             continue
-        today = ctx.today(org)
-        tz = ctx.timezone(org)
+        today = view.today(org)
+        tz = view.timezone(org)
         for back in range(CATCH_UP_HORIZON.days + 1):
             day = today - timedelta(days=back)
             at = send_time(
                 day, policy.birthday_local_time, tz, policy.quiet_start, policy.quiet_end
             )
-            recent = at <= ctx.now and ctx.now - at <= CATCH_UP_HORIZON
-            if recent and not ctx.marked(KIND, org, day.isoformat()):
+            recent = at <= view.now and view.now - at <= CATCH_UP_HORIZON
+            if recent and not view.marked(KIND, org, day.isoformat()):
                 out.setdefault(day, []).append(org)
     return out
 
@@ -72,12 +72,12 @@ def _joined_on_anniversary(day: date) -> object:
 
 
 def greeting_drafts(
-    conn: Connection, ctx: PlanningContext, day: date, orgs: list[str]
+    conn: Connection, view: ShardView, day: date, orgs: list[str]
 ) -> Iterator[Draft]:
     for part in chunks(orgs):
         # In scope on the anniversary and today, the planning day (the same day unless
         # the greeting is caught up late).
-        today = ctx.today(part[0])
+        today = view.today(part[0])
         rows = conn.execute(
             select(*MEMBER_COLUMNS)
             .where(
@@ -95,12 +95,12 @@ def greeting_drafts(
             data = {
                 "member_name": row.name,
                 "years": years,
-                "org_name": ctx.tree.names.get(row.home_org, row.home_org),
+                "org_name": view.tree.names.get(row.home_org, row.home_org),
                 "anniversary": day.isoformat(),
                 "planned_on": today.isoformat(),
             }
-            recipient = member_recipient(row, ctx.timezone(row.home_org))
-            route = ctx.sms_route(recipient.org)
+            recipient = member_recipient(row, view.timezone(row.home_org))
+            route = view.sms_route(recipient.org)
             yield from drafts_for(recipient, KIND, f"birthday:{day}", data, route)
 
 

@@ -12,19 +12,25 @@ time, so a liaison paired across shards still gets every task.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, exists, not_, or_, select
 from sqlalchemy.orm import Session
 
-from services.notifier import Refresher, register_refresher
+from services.notifier import (
+    BatchRefresher,
+    Refresher,
+    register_batch_refresher,
+    register_refresher,
+)
 from services.scheduler.planning import birthdays, events
-from services.scheduler.planning.context import PlanningContext, chunks, in_scope
 from services.scheduler.planning.recipients import Draft, Recipient, drafts_for
 from services.scheduler.planning.schedules import local_date, periodic_occasion
+from services.scheduler.planning.shard_view import ShardView, chunks, in_scope
 from services.scheduler.tasks.due import DueQuery, Task, compute_due
+from services.scheduler.tasks.strategies import TASK_STRATEGIES
 from shared.clock import Clock
 from shared.models import Assignment, Liaison, Member, Notification, Rule
 from shared.page_links import PageSettings, link_for_digest, load_page_settings
@@ -34,23 +40,23 @@ ESCALATION = "branch_escalation"
 CERTIFICATE_RULE = "certificate_review"
 
 
-def due_occasions(ctx: PlanningContext, kind: str) -> dict[str, date]:
+def due_occasions(view: ShardView, kind: str) -> dict[str, date]:
     """Per organization of the shard, the digest (or escalation) occasion due now and not
     yet planned."""
     out: dict[str, date] = {}
-    for org in ctx.orgs:
-        policy = ctx.policy(org)
-        if ctx.quiet(org):
+    for org in view.orgs:
+        policy = view.policy(org)
+        if view.quiet(org):
             continue
         schedule = policy.digest if kind == KIND else policy.escalation
         occasion = periodic_occasion(
             schedule,
-            ctx.now,
-            ctx.timezone(org),
-            lambda day, org=org: ctx.calendars.is_working_day(org, day),  # type: ignore[misc]
+            view.now,
+            view.timezone(org),
+            lambda day, org=org: view.calendars.is_working_day(org, day),  # type: ignore[misc]
             (policy.quiet_start, policy.quiet_end),
         )
-        if occasion is not None and not ctx.marked(kind, org, occasion.isoformat()):
+        if occasion is not None and not view.marked(kind, org, occasion.isoformat()):
             out[org] = occasion
     return out
 
@@ -61,9 +67,15 @@ ROLLING_RULES = frozenset({"frequent_mover_contact"})
 
 
 def rolling_rules(conn: Connection | Session) -> frozenset[str]:
-    """The rules of strategy `rolling`: their tasks are worded as a cadence and a last
-    contact, since their window ends on the as-of day and "overdue" misleads there."""
-    return frozenset(conn.execute(select(Rule.name).where(Rule.strategy == "rolling")).scalars())
+    """The rules whose strategy's window trails the as-of day (`Strategy.trails_as_of`:
+    `rolling`): their tasks are worded as a cadence and a last contact, since their window
+    ends on the as-of day and "overdue" misleads there."""
+    rows = conn.execute(select(Rule.name, Rule.strategy)).all()
+    return frozenset(
+        name
+        for name, strategy in rows
+        if (found := TASK_STRATEGIES.get(strategy)) is not None and found.trails_as_of
+    )
 
 
 def _cadence(t: Task, rolling: frozenset[str]) -> tuple[int | None, date | None]:
@@ -114,7 +126,7 @@ def digest_data(
 
 
 def _liaisons(
-    conn: Connection, orgs: list[str], ctx: PlanningContext
+    conn: Connection, orgs: list[str], view: ShardView
 ) -> tuple[dict[str, Recipient], dict[str, str]]:
     """The liaisons of `orgs` as recipients, and the organization of each."""
     out, their_orgs = {}, {}
@@ -139,7 +151,7 @@ def _liaisons(
                 email=r.email,
                 locale=r.locale,
                 channels=r.channels,
-                timezone=ctx.timezone(r.org),
+                timezone=view.timezone(r.org),
                 org=r.org,
                 wecom_userid=r.wecom_userid,
             )
@@ -166,16 +178,16 @@ def _unassigned(conn: Connection, orgs: list[str], day: date) -> dict[str, list[
 
 def digest_and_escalation_drafts(
     engine: Engine,
-    ctx: PlanningContext,
+    view: ShardView,
     digest_orgs: dict[str, date],
     escalation_orgs: dict[str, date],
 ) -> Iterator[Draft]:
     """Drafts of the digests of liaisons of `digest_orgs` and the escalations of
     `escalation_orgs`, from one pass over the shard's open tasks."""
-    as_of = ctx.today()
+    as_of = view.today()
     with engine.connect() as conn:
         rolling = rolling_rules(conn)
-        liaisons, liaison_orgs = _liaisons(conn, ctx.orgs, ctx)
+        liaisons, liaison_orgs = _liaisons(conn, view.orgs, view)
         unassigned = _unassigned(conn, list(escalation_orgs), as_of) if escalation_orgs else {}
         # An organization above the shard depth usually holds no members or liaisons of
         # its own; then there is nothing to read, and its subtree is the deeper shards' work.
@@ -197,47 +209,75 @@ def digest_and_escalation_drafts(
         occasion = digest_orgs[liaison_orgs[current]]
         data = digest_data(recipient.name, as_of, group, rolling)
         occasion_key = f"digest:{occasion.isoformat()}"
-        yield from drafts_for(recipient, KIND, occasion_key, data, ctx.sms_route(recipient.org))
+        yield from drafts_for(recipient, KIND, occasion_key, data, view.sms_route(recipient.org))
 
-    for task in compute_due(engine, DueQuery(as_of, org=ctx.root), book=ctx.book):
+    for task in compute_due(engine, DueQuery(as_of, org=view.root), book=view.book):
         if task.liaison_id != current:
             yield from flush()
             group, current = [], task.liaison_id
         if current is not None and liaison_orgs.get(current) in digest_orgs:
             group.append(task)
         if task.org in escalation_orgs:
-            limit = ctx.policy(task.org).escalation_overdue_days
-            if task.overdue_days > limit:
-                overdue.setdefault(task.org, []).append(
-                    {
-                        "member_name": task.member_name,
-                        "rule": task.rule,
-                        "overdue_days": task.overdue_days,
-                        "liaison_name": liaisons[task.liaison_id].name
-                        if task.liaison_id in liaisons
-                        else None,
-                    }
-                )
-            if task.rule == CERTIFICATE_RULE and task.window_end is not None:
-                certificates.setdefault(task.org, []).append(
-                    {"member_name": task.member_name, "due": task.window_end.isoformat()}
-                )
+            _note_for_escalation(view, task, liaisons, overdue, certificates)
     yield from flush()
+    findings = {
+        org: (unassigned.get(org, []), overdue.get(org, []), certificates.get(org, []))
+        for org in escalation_orgs
+    }
+    yield from _escalation_drafts(view, as_of, escalation_orgs, findings)
+
+
+_Findings = dict[str, list[dict[str, Any]]]  #: by organization, what an escalation lists
+
+
+def _note_for_escalation(
+    view: ShardView,
+    task: Task,
+    liaisons: dict[str, Recipient],
+    overdue: _Findings,
+    certificates: _Findings,
+) -> None:
+    """Note `task` for its organization's escalation: overdue past the organization's
+    threshold, or an activity certificate due for review."""
+    if task.overdue_days > view.policy(task.org).escalation_overdue_days:
+        liaison = liaisons.get(task.liaison_id) if task.liaison_id is not None else None
+        overdue.setdefault(task.org, []).append(
+            {
+                "member_name": task.member_name,
+                "rule": task.rule,
+                "overdue_days": task.overdue_days,
+                "liaison_name": liaison.name if liaison is not None else None,
+            }
+        )
+    if task.rule == CERTIFICATE_RULE and task.window_end is not None:
+        certificates.setdefault(task.org, []).append(
+            {"member_name": task.member_name, "due": task.window_end.isoformat()}
+        )
+
+
+def _escalation_drafts(
+    view: ShardView,
+    as_of: date,
+    escalation_orgs: dict[str, date],
+    findings: Mapping[str, tuple[list[dict[str, str]], list[dict[str, Any]], list[dict[str, Any]]]],
+) -> Iterator[Draft]:
+    """Each organization's escalation to its secretary, when it has one and found any
+    (unassigned members, overdue tasks, certificates due)."""
     for org, occasion in sorted(escalation_orgs.items()):
-        secretary = ctx.secretaries.get(org)
-        findings = (unassigned.get(org, []), overdue.get(org, []), certificates.get(org, []))
-        if secretary is None or not any(findings):
+        secretary = view.secretaries.get(org)
+        unassigned, overdue, certificates = findings[org]
+        if secretary is None or not (unassigned or overdue or certificates):
             continue
         data = {
             "secretary_name": secretary.name,
-            "org_name": ctx.tree.names.get(org, org),
+            "org_name": view.tree.names.get(org, org),
             "as_of": as_of.isoformat(),
-            "overdue_threshold_days": ctx.policy(org).escalation_overdue_days,
-            "unassigned": findings[0],
-            "overdue": sorted(findings[1], key=lambda f: -int(f["overdue_days"])),
-            "certificates_due": sorted(findings[2], key=lambda f: str(f["due"])),
+            "overdue_threshold_days": view.policy(org).escalation_overdue_days,
+            "unassigned": unassigned,
+            "overdue": sorted(overdue, key=lambda f: -int(f["overdue_days"])),
+            "certificates_due": sorted(certificates, key=lambda f: str(f["due"])),
         }
-        route = ctx.sms_route(secretary.org)
+        route = view.sms_route(secretary.org)
         yield from drafts_for(secretary, ESCALATION, f"escalation:{occasion}", data, route)
 
 
@@ -247,30 +287,82 @@ def digest_refresher(clock: Clock, page: PageSettings | None = None) -> Refreshe
     opens it) when LIAISON_PAGE_SECRET and LIAISON_PUBLIC_URL are set."""
 
     def refresh(session: Session, notification: Notification) -> dict[str, Any] | None:
-        bind = session.get_bind()
-        engine = bind if isinstance(bind, Engine) else bind.engine
+        engine = _engine_of(session)
         today = local_date(clock.now(), notification.timezone)
         tasks = list(compute_due(engine, DueQuery(today, liaison_id=notification.recipient_id)))
-        if not tasks:
-            return None
-        name = str(notification.data.get("liaison_name", ""))
-        # What the planner put in beside the tasks (the SMS route, a link) travels on.
-        data = {**notification.data, **digest_data(name, today, tasks, rolling_rules(session))}
-        if page is not None and page.enabled and notification.recipient_type == "liaison":
-            # Its own transaction: the link is kept whatever becomes of this send.
-            with engine.begin() as conn:
-                url = link_for_digest(conn, page, notification.recipient_id, now=clock.now())
-            if url is not None:
-                data["link"] = url
-        return data
+        return _fresh_digest(
+            engine, notification, today, tasks, rolling_rules(session), page, clock
+        )
 
     return refresh
+
+
+#: liaisons whose tasks one due computation reads for the batch refresher: the
+#: few-members path of `compute_due`, so a computation costs a few indexed lookups each
+REFRESH_LIAISONS = 10
+
+
+def digest_batch_refresher(clock: Clock, page: PageSettings | None = None) -> BatchRefresher:
+    """`digest_refresher` for many digests at once: one due computation for up to
+    REFRESH_LIAISONS liaisons (per local day), the same data for each digest."""
+
+    def refresh(
+        session: Session, notifications: Sequence[Notification]
+    ) -> dict[int, dict[str, Any] | None]:
+        engine = _engine_of(session)
+        rolling = rolling_rules(session)
+        by_day: dict[date, list[Notification]] = {}
+        for n in notifications:
+            by_day.setdefault(local_date(clock.now(), n.timezone), []).append(n)
+        fresh: dict[int, dict[str, Any] | None] = {}
+        for today, group in by_day.items():
+            liaisons = list(dict.fromkeys(n.recipient_id for n in group))
+            tasks: dict[str | None, list[Task]] = {}
+            for some in chunks(liaisons, REFRESH_LIAISONS):
+                for task in compute_due(engine, DueQuery(today, liaison_ids=tuple(some))):
+                    tasks.setdefault(task.liaison_id, []).append(task)
+            for n in group:
+                found = tasks.get(n.recipient_id, [])
+                fresh[n.id] = _fresh_digest(engine, n, today, found, rolling, page, clock)
+        return fresh
+
+    return refresh
+
+
+def _engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _fresh_digest(
+    engine: Engine,
+    notification: Notification,
+    today: date,
+    tasks: list[Task],
+    rolling: frozenset[str],
+    page: PageSettings | None,
+    clock: Clock,
+) -> dict[str, Any] | None:
+    if not tasks:
+        return None
+    name = str(notification.data.get("liaison_name", ""))
+    # What the planner put in beside the tasks (the SMS route, a link) travels on.
+    data = {**notification.data, **digest_data(name, today, tasks, rolling)}
+    if page is not None and page.enabled and notification.recipient_type == "liaison":
+        # Its own transaction: the link is kept whatever becomes of this send.
+        with engine.begin() as conn:
+            url = link_for_digest(conn, page, notification.recipient_id, now=clock.now())
+        if url is not None:
+            data["link"] = url
+    return data
 
 
 def register_refreshers(clock: Clock) -> None:
     """Register the planner's refreshers with the notifier (a worker calls this at start):
     digests re-read their tasks, and member messages (event reminders, greetings) check
     the member is still in scope and take the send day their wording depends on."""
-    register_refresher(KIND, digest_refresher(clock, load_page_settings()))
+    page = load_page_settings()
+    register_refresher(KIND, digest_refresher(clock, page))
+    register_batch_refresher(KIND, digest_batch_refresher(clock, page))
     register_refresher(events.KIND, events.event_refresher(clock))
     register_refresher(birthdays.KIND, birthdays.greeting_refresher(clock))

@@ -30,16 +30,16 @@ from sqlalchemy import Connection, and_, or_, select
 from sqlalchemy.orm import Session
 
 from services.notifier import Refresher
-from services.scheduler.planning.context import (
+from services.scheduler.planning.message_policy import REACH_HOLDING_BRANCH
+from services.scheduler.planning.recipients import Draft, drafts_for, member_in_scope
+from services.scheduler.planning.schedules import local_date, reminder_offset_due
+from services.scheduler.planning.shard_view import (
     MEMBER_COLUMNS,
-    PlanningContext,
+    ShardView,
     chunks,
     in_scope,
     member_recipient,
 )
-from services.scheduler.planning.message_policy import REACH_HOLDING_BRANCH
-from services.scheduler.planning.recipients import Draft, drafts_for, member_in_scope
-from services.scheduler.planning.schedules import local_date, reminder_offset_due
 from shared.clock import Clock
 from shared.models import Event, Member, Notification
 
@@ -124,39 +124,39 @@ class ReminderUnit:
         return f"{self.occurrence.local_start.isoformat(timespec='minutes')}/d{self.days_before}"
 
 
-def due_reminders(conn: Connection, ctx: PlanningContext) -> list[ReminderUnit]:
+def due_reminders(conn: Connection, view: ShardView) -> list[ReminderUnit]:
     """The reminders whose time has come, not yet planned, for events held in the shard."""
     units: list[ReminderUnit] = []
-    for part in chunks(ctx.orgs):
+    for part in chunks(view.orgs):
         for found in conn.execute(select(*EVENT_COLUMNS).where(Event.org.in_(part))):
             event = EventRow(*found)
-            policy = ctx.policy(event.org)
-            if not policy.events_enabled or ctx.quiet(event.org):
+            policy = view.policy(event.org)
+            if not policy.events_enabled or view.quiet(event.org):
                 continue
-            tz = ctx.timezone(event.org)
-            until = ctx.now + timedelta(days=max(policy.event_days_before) + 2)
-            for occ in occurrences(event, tz, ctx.now - _EXPAND_BEFORE, until):
+            tz = view.timezone(event.org)
+            until = view.now + timedelta(days=max(policy.event_days_before) + 2)
+            for occ in occurrences(event, tz, view.now - _EXPAND_BEFORE, until):
                 days = reminder_offset_due(
                     occ.starts_at,
                     policy.event_days_before,
                     policy.event_local_time,
                     tz,
-                    ctx.now,
+                    view.now,
                     (policy.quiet_start, policy.quiet_end),
                 )
                 if days is None:
                     continue
                 unit = ReminderUnit(occ, days)
-                if not ctx.marked(KIND, occ.event_id, unit.occasion):
+                if not view.marked(KIND, occ.event_id, unit.occasion):
                     units.append(unit)
     return units
 
 
-def reached_orgs(ctx: PlanningContext, org: str) -> list[str]:
+def reached_orgs(view: ShardView, org: str) -> list[str]:
     """The organizations whose members an event held by `org` reminds (see the docstring)."""
-    if ctx.policy(org).event_reach == REACH_HOLDING_BRANCH:
+    if view.policy(org).event_reach == REACH_HOLDING_BRANCH:
         return [org]
-    return ctx.tree.subtree(org)
+    return view.tree.subtree(org)
 
 
 def members_reached(conn: Connection, orgs: list[str], days: tuple[date, ...]) -> list[Any]:
@@ -174,17 +174,17 @@ def members_reached(conn: Connection, orgs: list[str], days: tuple[date, ...]) -
     return [found[k] for k in sorted(found)]
 
 
-def reminder_drafts(conn: Connection, ctx: PlanningContext, unit: ReminderUnit) -> list[Draft]:
+def reminder_drafts(conn: Connection, view: ShardView, unit: ReminderUnit) -> list[Draft]:
     occ = unit.occurrence
     day = occ.local_start.date()
     drafts: list[Draft] = []
-    org_name = ctx.tree.names.get(occ.org, occ.org)
-    today = ctx.now.astimezone(ZoneInfo(ctx.timezone(occ.org))).date()
+    org_name = view.tree.names.get(occ.org, occ.org)
+    today = view.now.astimezone(ZoneInfo(view.timezone(occ.org))).date()
     # `days_before`/`days_left` are kept for override templates written before the
     # shipped ones worded the day from `event_date` and the send day (`today`).
     days_left = max(0, min(unit.days_before, (day - today).days))
-    for row in members_reached(conn, reached_orgs(ctx, occ.org), (today, day)):
-        tz = ctx.timezone(row.home_org)
+    for row in members_reached(conn, reached_orgs(view, occ.org), (today, day)):
+        tz = view.timezone(row.home_org)
         data = {
             "member_name": row.name,
             "event_id": occ.event_id,
@@ -203,7 +203,7 @@ def reminder_drafts(conn: Connection, ctx: PlanningContext, unit: ReminderUnit) 
         }
         occasion = f"{occ.event_id}@{unit.occasion}"
         recipient = member_recipient(row, tz)
-        drafts.extend(drafts_for(recipient, KIND, occasion, data, ctx.sms_route(recipient.org)))
+        drafts.extend(drafts_for(recipient, KIND, occasion, data, view.sms_route(recipient.org)))
     return drafts
 
 

@@ -18,10 +18,10 @@ from datetime import time
 from typing import Any
 
 from services.scheduler.tasks.policy import PolicyBook
+from services.scheduler.tasks.strategies import MESSAGE_STRATEGY
 
 log = logging.getLogger(__name__)
 
-MESSAGE_STRATEGY = "message"
 #: `event_reminder.reach`: an event reminds the members of the holding organization's
 #: whole subtree (the default), or only those whose home or host it is (docs/messages.md)
 REACH_SUBTREE = "subtree"

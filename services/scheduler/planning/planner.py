@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from services.notifier import CREATE_CHUNK, create_notifications, enqueue
 from services.scheduler.planning import birthdays, digest, events
-from services.scheduler.planning.context import PlanningBase, PlanningContext
 from services.scheduler.planning.recipients import Draft
+from services.scheduler.planning.shard_view import PlanningBase, ShardView
 from services.scheduler.planning.workdays import calendar_gaps
 from shared.db import transaction
 from shared.models import PlanningMark
@@ -117,21 +117,21 @@ def plan(
     reconcile has read them already for another shard."""
     shard = shard or Shard(None)
     with Session(engine) as session:
-        ctx = PlanningContext.load(session, now, shard.root, base)
+        view = ShardView.load(session, now, shard.root, base)
     if not shard.whole_subtree and shard.root is not None:
-        ctx.orgs = [shard.root]
-    report = PlanReport(now=now, calendar_gaps=calendar_gaps(ctx.today()))
-    report.quiet_orgs = sum(1 for org in ctx.orgs if ctx.quiet(org))
-    digest_orgs = digest.due_occasions(ctx, digest.KIND)
-    escalation_orgs = digest.due_occasions(ctx, digest.ESCALATION)
-    greeting_days = birthdays.due_days(ctx)
+        view.orgs = [shard.root]
+    report = PlanReport(now=now, calendar_gaps=calendar_gaps(view.today()))
+    report.quiet_orgs = sum(1 for org in view.orgs if view.quiet(org))
+    digest_orgs = digest.due_occasions(view, digest.KIND)
+    escalation_orgs = digest.due_occasions(view, digest.ESCALATION)
+    greeting_days = birthdays.due_days(view)
     with engine.connect() as conn:
-        reminders = events.due_reminders(conn, ctx)
+        reminders = events.due_reminders(conn, view)
         # Small enough to hold (one branch's members per reminder, one day's birthdays);
         # read before the write transaction so SQLite's single writer is held briefly.
-        member_drafts = [d for unit in reminders for d in events.reminder_drafts(conn, ctx, unit)]
+        member_drafts = [d for unit in reminders for d in events.reminder_drafts(conn, view, unit)]
         for day, orgs in sorted(greeting_days.items()):
-            member_drafts.extend(birthdays.greeting_drafts(conn, ctx, day, orgs))
+            member_drafts.extend(birthdays.greeting_drafts(conn, view, day, orgs))
     marks = [
         *((digest.KIND, org, day.isoformat()) for org, day in digest_orgs.items()),
         *((digest.ESCALATION, org, day.isoformat()) for org, day in escalation_orgs.items()),
@@ -145,7 +145,7 @@ def plan(
     report.occasions.update(kind for kind, _, _ in marks)
     drafts: Iterator[Draft] = iter(member_drafts)
     if digest_orgs or escalation_orgs:
-        tasks = digest.digest_and_escalation_drafts(engine, ctx, digest_orgs, escalation_orgs)
+        tasks = digest.digest_and_escalation_drafts(engine, view, digest_orgs, escalation_orgs)
         drafts = chain(tasks, drafts)
     if dry_run:
         for d in drafts:
@@ -154,6 +154,29 @@ def plan(
         return report
     if not marks:
         return report
+    _write(engine, drafts, marks, now, report)
+    if broker is not None and report.created_ids:
+        report.enqueued = len(enqueue(engine, broker, report.created_ids, now=now))
+    log.info(
+        "planned shard %s at %s: %d new notification(s), %d already planned, occasions %s",
+        shard.label,
+        now.isoformat(),
+        report.total,
+        report.existing,
+        dict(report.occasions),
+    )
+    return report
+
+
+def _write(
+    engine: Engine,
+    drafts: Iterator[Draft],
+    marks: list[tuple[str, str, str]],
+    now: datetime,
+    report: PlanReport,
+) -> None:
+    """Create the drafts' notifications and the occasions' marks in one transaction,
+    counting in `report` what was new and what was planned already."""
     with transaction(engine) as session:
         # The liaison digests stream from the due computation; they are written a chunk
         # at a time, each chunk one multi-row insert.
@@ -166,17 +189,6 @@ def plan(
                 else:
                     report.existing += 1
         _mark(session, marks, now)
-    if broker is not None and report.created_ids:
-        report.enqueued = len(enqueue(engine, broker, report.created_ids, now=now))
-    log.info(
-        "planned shard %s at %s: %d new notification(s), %d already planned, occasions %s",
-        shard.label,
-        now.isoformat(),
-        report.total,
-        report.existing,
-        dict(report.occasions),
-    )
-    return report
 
 
 def _mark(session: Session, marks: list[tuple[str, str, str]], now: datetime) -> None:

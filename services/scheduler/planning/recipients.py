@@ -108,7 +108,7 @@ def member_in_scope(session: Session, member_id: str, days: tuple[date, ...]) ->
 
     Read in the caller's session, the delivery transaction, rather than on a connection
     of its own (SQLite has one writer, and the claim that follows is in that session)."""
-    from services.scheduler.planning.context import in_scope
+    from services.scheduler.planning.shard_view import in_scope
     from shared.models import Member
 
     found = session.execute(

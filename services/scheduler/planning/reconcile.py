@@ -10,10 +10,10 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from services.scheduler.planning.context import PlanningBase
 from services.scheduler.planning.planner import PlanReport, Shard, ShardRunner, plan
+from services.scheduler.planning.shard_view import PlanningBase
 from services.scheduler.planning.shards import DEFAULT_SHARD_DEPTH, shards_at
-from services.scheduler.tasks.policy import OrgTree
+from shared.org_tree import OrgTree
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ import redis
 from dramatiq import Broker
 from sqlalchemy import Engine
 
-from services.scheduler.planning.context import PlanningBase
 from services.scheduler.planning.planner import PlanReport, Shard, ShardRunner
-from services.scheduler.tasks.policy import OrgTree
+from services.scheduler.planning.shard_view import PlanningBase
 from shared.errors import LiaisonError
+from shared.org_tree import OrgTree
 from shared.status_keys import PLANNING_TIMEOUTS_KEY
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.scheduler.tasks.policy import OrgTree
 from shared.calendars import adjusted_days_known, is_working_day
 from shared.models import CalendarOverride
+from shared.org_tree import OrgTree
 
 #: how far ahead a calendar counts as "in use" (digests, reminders three days out)
 LOOKAHEAD_DAYS = 45

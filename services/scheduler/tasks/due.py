@@ -11,24 +11,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
-from services.scheduler.tasks.evaluation import (
-    Context,
-    EffectiveRule,
-    Evaluator,
-    earliest_needed,
-    fact_needs,
-    prepare,
-    scope,
-)
+from services.scheduler.tasks.evaluation import earliest_needed, fact_needs, prepare
 from services.scheduler.tasks.facts import CampaignFact, MemberFacts
-from services.scheduler.tasks.loader import (
-    DEFAULT_BATCH_SIZE,
-    MemberFilter,
-    active_campaigns,
-    member_homes,
-    stream_members,
-)
-from services.scheduler.tasks.policy import OrgTree, PolicyBook, PolicyError
+from services.scheduler.tasks.loader import DEFAULT_BATCH_SIZE, active_campaigns, stream_members
+from services.scheduler.tasks.member_query import MemberFilter, member_homes
+from services.scheduler.tasks.policy import PolicyBook, PolicyError
+from services.scheduler.tasks.rules import EffectiveRule, Evaluator, RuleRun, scope
+from shared.org_tree import OrgTree
 
 _FAR_FUTURE = date.max
 
@@ -187,14 +176,14 @@ class _RulesInPlay:
     def rules(self) -> list[EffectiveRule]:
         return [r for rules in self._wanted.values() for r in rules]
 
-    def evaluators(self, org: str, ctx: Context) -> list[tuple[Evaluator, int]]:
+    def evaluators(self, org: str, run: RuleRun) -> list[tuple[Evaluator, int]]:
         """`org`'s evaluators, each with its rule's priority."""
         found = self._by_org.get(org)
         if found is None:
             rules = self.rules_for(org)
             found = self._by_policy.get(id(rules))
             if found is None:
-                found = [(prepare(r, ctx), r.priority) for r in rules]
+                found = [(prepare(r, run), r.priority) for r in rules]
                 self._by_policy[id(rules)] = found
             self._by_org[org] = found
         return found
@@ -257,7 +246,7 @@ def _listing(
     """The filtered members' open tasks, liaison by liaison, each liaison's by urgency."""
     earliest = earliest_needed(in_play.rules, flt.as_of)
     needs = fact_needs(in_play.rules, flt.as_of)
-    ctx = Context(flt.as_of, campaigns, tallies=needs.tallies, listed_only=True)
+    run = RuleRun(flt.as_of, campaigns, tallies=needs.tallies, listed_only=True)
     current: str | None = None
     pending: list[Task] = []
     started = False
@@ -279,7 +268,7 @@ def _listing(
                     pending.sort(key=urgency)
                     yield from pending
                     pending, current, started = [], facts.liaison_id, True
-                evaluators = in_play.evaluators(facts.home_org, ctx)
+                evaluators = in_play.evaluators(facts.home_org, run)
                 pending.extend(member_tasks(facts, evaluators, flt.as_of))
     pending.sort(key=urgency)
     yield from pending

@@ -39,7 +39,7 @@ class MemberFacts:
     #: the last interaction before the loaded range, when the loader looked it up
     earlier_interaction: date | None = None
     #: interactions counted by the database, one per window of `FactNeeds.tallies` (the
-    #: rules' `Context.tallies` says which is whose); empty when the loader counted none
+    #: rules' `RuleRun.tallies` says which is whose); empty when the loader counted none
     tallies: tuple[int, ...] = ()
 
 

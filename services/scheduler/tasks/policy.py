@@ -9,79 +9,21 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.scheduler.tasks.evaluation import STRATEGIES, EffectiveRule
 from services.scheduler.tasks.policy_values import PolicyError as PolicyError
 from services.scheduler.tasks.policy_values import check_value
+from services.scheduler.tasks.rules import EffectiveRule
+from services.scheduler.tasks.strategies import check_strategy, is_task
 from shared.errors import NotFound
 from shared.models import Organization, PolicyOverride, Rule
+from shared.org_tree import OrgTree
 
 DEFAULT_SOURCE = "default"
-
-
-@dataclass(frozen=True)
-class OrgTree:
-    """The organization tree, small enough (thousands of rows) to hold in memory."""
-
-    parents: dict[str, str | None]
-    names: dict[str, str]
-    timezones: dict[str, str]
-
-    @classmethod
-    def load(cls, session: Session) -> OrgTree:
-        rows = session.execute(
-            select(
-                Organization.code,
-                Organization.parent_code,
-                Organization.name,
-                Organization.timezone,
-            )
-        ).all()
-        return cls(
-            {r.code: r.parent_code for r in rows},
-            {r.code: r.name for r in rows},
-            {r.code: r.timezone for r in rows},
-        )
-
-    def require(self, code: str) -> None:
-        if code not in self.parents:
-            raise NotFound(f"no organization with code {code!r}")
-
-    def lineage(self, code: str) -> list[str]:
-        """`code` and its ancestors, nearest first (a cycle stops at the repeat)."""
-        out: list[str] = []
-        current: str | None = code
-        while current is not None and current not in out:
-            out.append(current)
-            current = self.parents.get(current)
-        return out
-
-    @cached_property
-    def children(self) -> dict[str, list[str]]:
-        kids: dict[str, list[str]] = {}
-        for code, parent in self.parents.items():
-            if parent is not None:
-                kids.setdefault(parent, []).append(code)
-        for v in kids.values():
-            v.sort()
-        return kids
-
-    def subtree(self, code: str) -> list[str]:
-        """`code` and every organization below it."""
-        out, stack = [], [code]
-        while stack:
-            current = stack.pop()
-            if current in out:
-                continue
-            out.append(current)
-            stack.extend(self.children.get(current, []))
-        return out
 
 
 @dataclass(frozen=True)
@@ -101,7 +43,10 @@ class PolicyBook:
         overrides: Iterable[PolicyOverride],
         tree: OrgTree,
     ) -> None:
+        """Raises UnknownStrategy for a rule row whose strategy liaison does not know."""
         self.rules = sorted(rules, key=lambda r: (r.priority, r.name))
+        for rule in self.rules:
+            check_strategy(rule.name, rule.strategy)
         self.tree = tree
         self._overrides: dict[str, dict[tuple[str, str], Any]] = {}
         for o in overrides:
@@ -151,9 +96,7 @@ class PolicyBook:
         found = self._task_rules.get(signature)
         if found is None:
             rules = self._effective_of(signature)
-            found = self._task_rules[signature] = tuple(
-                r for r in rules if r.strategy in STRATEGIES
-            )
+            found = self._task_rules[signature] = tuple(r for r in rules if is_task(r.strategy))
         return found
 
     def effective(self, org: str) -> tuple[EffectiveRule, ...]:

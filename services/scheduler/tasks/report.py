@@ -11,9 +11,8 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -21,21 +20,19 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from services.scheduler.tasks.due import CampaignIndex
-from services.scheduler.tasks.evaluation import (
-    Context,
-    EffectiveRule,
-    assess,
-    earliest_needed,
-    scope,
-)
+from services.scheduler.tasks.evaluation import assess, earliest_needed
 from services.scheduler.tasks.facts import MemberFacts
-from services.scheduler.tasks.loader import MemberFilter, active_campaigns, stream_members
+from services.scheduler.tasks.loader import active_campaigns, stream_members
+from services.scheduler.tasks.member_query import MemberFilter
 from services.scheduler.tasks.periods import age_on, period_bounds
-from services.scheduler.tasks.policy import OrgTree, PolicyBook
+from services.scheduler.tasks.policy import PolicyBook
+from services.scheduler.tasks.rules import EffectiveRule, RuleRun, scope
+from services.scheduler.tasks.strategies import strategy_of
 from shared.calendars import FIRST_DAY, LAST_DAY
 from shared.errors import LiaisonError
 from shared.ledger.formulas import csv_cell, xlsx_cell
 from shared.models import Liaison
+from shared.org_tree import OrgTree
 from shared.progress import Progress, no_progress
 
 #: the days a computation may be asked about (`--as-of`, a report period): the rules look
@@ -130,13 +127,6 @@ class Report:
     unassigned: tuple[UnassignedMember, ...] = ()
 
 
-def _calendar_windows(rule: EffectiveRule, start: date, end: date) -> Iterator[tuple[date, date]]:
-    window = period_bounds(start, rule.params["period"])
-    while window[0] <= end:
-        yield window
-        window = period_bounds(window[1] + timedelta(days=1), rule.params["period"])
-
-
 def compliance_report(
     engine: Engine,
     period: str,
@@ -173,7 +163,7 @@ def compliance_report(
     progress("members", 0)
     with engine.connect() as conn:
         campaigns = CampaignIndex(active_campaigns(conn, evaluated), tree)
-        ctx = Context(evaluated, campaigns)
+        run = RuleRun(evaluated, campaigns)
         flt = MemberFilter(evaluated, orgs=covered, in_scope_only=False)
         for batch in stream_members(conn, flt, earliest=earliest, campaign_ids=campaigns.ids):
             progress("members", len(batch))
@@ -181,7 +171,7 @@ def compliance_report(
                 if facts.status != "active" or facts.mobile_since > end:
                     continue
                 fig = own[facts.home_org]
-                _count_member(fig, facts, book.task_rules(facts.home_org), start, evaluated, ctx)
+                _count_member(fig, facts, book.task_rules(facts.home_org), start, evaluated, run)
                 if scope(facts, evaluated)[0]:
                     if facts.liaison_id is None:
                         fig.unassigned += 1
@@ -190,11 +180,25 @@ def compliance_report(
                         )
                     else:
                         load[facts.liaison_id] += 1
-                    if _is_frequent_mover(facts, book.task_rules(facts.home_org), ctx):
+                    if _is_frequent_mover(facts, book.task_rules(facts.home_org), run):
                         movers.append((facts.home_org, facts.liaison_id))
     for home, liaison in movers:
         if liaison is None or load[liaison] > 1:
             own[home].movers_without_own_liaison += 1
+    over_loaded = _over_loaded(own, load, liaisons, max_load)
+    unassigned.sort(key=lambda x: (x.org, x.member_id))
+    rows = _rolled_up(tree, own, root_orgs)
+    return Report(start, end, evaluated, rows, max_load, over_loaded, tuple(unassigned))
+
+
+def _over_loaded(
+    own: dict[str, OrgFigures],
+    load: Counter[str],
+    liaisons: dict[str, tuple[str, str]],
+    max_load: int,
+) -> tuple[LoadedLiaison, ...]:
+    """The liaisons with more than `max_load` members, most loaded first, each counted in
+    its own organization's figures."""
     over_loaded: list[LoadedLiaison] = []
     for liaison, count in load.items():
         org_code, name = liaisons.get(liaison, (None, liaison))
@@ -202,7 +206,13 @@ def compliance_report(
             own[org_code].liaisons_over_load += 1
             over_loaded.append(LoadedLiaison(liaison, name, org_code, count))
     over_loaded.sort(key=lambda x: (-x.members, x.liaison_id))
-    unassigned.sort(key=lambda x: (x.org, x.member_id))
+    return tuple(over_loaded)
+
+
+def _rolled_up(
+    tree: OrgTree, own: dict[str, OrgFigures], root_orgs: list[str]
+) -> tuple[ReportRow, ...]:
+    """One row per organization, parents before children, each with its subtree's total."""
     rows: list[ReportRow] = []
 
     def roll_up(code: str, depth: int) -> OrgFigures:
@@ -217,9 +227,7 @@ def compliance_report(
 
     for code in root_orgs:
         roll_up(code, 0)
-    return Report(
-        start, end, evaluated, tuple(rows), max_load, tuple(over_loaded), tuple(unassigned)
-    )
+    return tuple(rows)
 
 
 def _count_member(
@@ -228,19 +236,20 @@ def _count_member(
     rules: tuple[EffectiveRule, ...],
     start: date,
     evaluated: date,
-    ctx: Context,
+    run: RuleRun,
 ) -> None:
     if scope(facts, evaluated)[0]:
         fig.members += 1
     for rule in rules:
-        if not rule.enabled or rule.strategy != "calendar" or rule.name not in COMPLIANCE_RULES:
+        if not rule.enabled or rule.name not in COMPLIANCE_RULES:
             continue
-        for _window_start, w_end in _calendar_windows(rule, start, evaluated):
+        # (a strategy without fixed windows, such as `rolling`, has none to judge)
+        for _window_start, w_end in strategy_of(rule).compliance_windows(rule, start, evaluated):
             day = min(w_end, evaluated)
             if facts.mobile_since > day or not scope(facts, day)[0]:
                 continue
             fig.windows[rule.name] += 1
-            if not any(a.listed for a in assess(rule, facts, Context(day, ctx.campaigns_for))):
+            if not any(a.listed for a in assess(rule, facts, RuleRun(day, run.campaigns_for))):
                 fig.met[rule.name] += 1
     if not scope(facts, evaluated)[0]:
         return
@@ -251,7 +260,7 @@ def _count_member(
         and elderly.enabled
         and birth
         and age_on(birth, evaluated) >= int(elderly.params["min_age"])
-        and any(a.listed for a in assess(elderly, facts, ctx))
+        and any(a.listed for a in assess(elderly, facts, run))
     ):
         fig.elderly_not_visited_twice += 1
     year_start = date(evaluated.year, 1, 1)
@@ -259,9 +268,9 @@ def _count_member(
         fig.no_event_attended += 1
 
 
-def _is_frequent_mover(facts: MemberFacts, rules: tuple[EffectiveRule, ...], ctx: Context) -> bool:
-    rolling = [r for r in rules if r.strategy == "rolling" and r.enabled]
-    return any(a.applies for r in rolling for a in assess(r, facts, ctx))
+def _is_frequent_mover(facts: MemberFacts, rules: tuple[EffectiveRule, ...], run: RuleRun) -> bool:
+    movers = [r for r in rules if r.enabled and strategy_of(r).finds_frequent_movers]
+    return any(a.applies for r in movers for a in assess(r, facts, run))
 
 
 def share(met: int, required: int) -> str:

@@ -14,11 +14,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from services.scheduler.tasks.due import CampaignIndex
-from services.scheduler.tasks.evaluation import Assessment, Context, assess, earliest_needed, scope
+from services.scheduler.tasks.evaluation import assess, earliest_needed
 from services.scheduler.tasks.facts import MemberFacts
-from services.scheduler.tasks.loader import MemberFilter, active_campaigns, stream_members
-from services.scheduler.tasks.policy import OrgTree, PolicyBook, PolicyValue
+from services.scheduler.tasks.loader import active_campaigns, stream_members
+from services.scheduler.tasks.member_query import MemberFilter
+from services.scheduler.tasks.policy import PolicyBook, PolicyValue
+from services.scheduler.tasks.rules import Assessment, RuleRun, scope
+from services.scheduler.tasks.strategies import TASK_STRATEGIES
 from shared.errors import NotFound
+from shared.org_tree import OrgTree
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class Explainer:
         # organization's rules is a safe lower bound for the facts to load.
         rules = [r for org in tree.parents for r in self.book.task_rules(org) if r.enabled]
         self.earliest = earliest_needed(rules, as_of)
-        self.ctx = Context(as_of, self.campaigns, explain=True)
+        self.run = RuleRun(as_of, self.campaigns, explain=True)
 
     def explain(self, member_id: str) -> Explanation:
         flt = MemberFilter(self.as_of, member_ids=[member_id], in_scope_only=False)
@@ -79,7 +83,7 @@ class Explainer:
         rules = tuple(
             RuleExplanation(
                 rule.name,
-                tuple(assess(rule, facts, self.ctx)),
+                tuple(assess(rule, facts, self.run)),
                 tuple(v for v in values if v.rule == rule.name),
                 rule.strategy,
             )
@@ -102,7 +106,7 @@ def render_explanation(exp: Explanation) -> str:
     for r in exp.rules:
         lines.append("")
         for a in r.assessments:
-            rolling = r.strategy == "rolling" and a.window_start and a.window_end
+            rolling = _trails_as_of(r.strategy) and a.window_start and a.window_end
             if not exp.in_scope:
                 verdict = "not due (member out of scope)"
             elif a.listed and rolling:
@@ -130,6 +134,12 @@ def render_explanation(exp: Explanation) -> str:
 
 def _days(count: int) -> str:
     return f"{count} day" if count == 1 else f"{count} days"
+
+
+def _trails_as_of(strategy: str) -> bool:
+    """Whether the strategy's window ends on the as-of day (see `Strategy.trails_as_of`)."""
+    found = TASK_STRATEGIES.get(strategy)
+    return found is not None and found.trails_as_of
 
 
 def _rolling_status(a: Assessment) -> str:

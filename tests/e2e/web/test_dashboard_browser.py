@@ -5,8 +5,9 @@ SMTP is down (a port nothing listens on): every email dies after its retries. Th
 alert must appear within one alert interval; the page (badge, queue table, scheduler
 card), `liaison status` and `/metrics` must give the same dead count; the worker must be
 seen. Then SMTP comes back, "requeue all" (with its confirmation) brings the count to zero
-and the alert clears. Screenshots at desktop and phone widths are saved under
-test-artifacts/ (docs/web.md describes them).
+and the alert clears. It runs on SQLite and on PostgreSQL; screenshots at desktop and
+phone widths are saved under test-artifacts/ by each run (the PostgreSQL run's remain;
+docs/web.md describes them).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from sqlalchemy import Engine, func, select
 
 from services.notifier.testing.smtp_server import SmtpTestServer
 from services.web.tokens import create_token
-from shared.db import make_engine, upgrade
 from shared.models import Notification, NotificationEvent
 from shared.status_keys import LAST_TICK_KEY, status_record
 from tests.conftest import in_ci, require_server
@@ -134,13 +134,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def served(tmp_path: Path, redis_server_url: str) -> Iterator[Served]:
-    """`liaison serve` and one `liaison worker`, SMTP down, emails queued to die."""
+def served(
+    tmp_path: Path, database_url: str, engine: Engine, redis_server_url: str
+) -> Iterator[Served]:
+    """`liaison serve` and one `liaison worker` on the test database (SQLite, then
+    PostgreSQL), SMTP down, emails queued to die."""
     client = redis.Redis.from_url(redis_server_url)
     client.flushdb()
-    url = f"sqlite:///{tmp_path / 'liaison.sqlite3'}"
-    engine = make_engine(url)
-    upgrade(engine)
+    url = database_url
     seed_ledger(engine)
     token = create_token(engine, "ops", now=NOW).token
     smtp = SmtpTestServer()  # not started: its port refuses every connection
@@ -187,7 +188,6 @@ def served(tmp_path: Path, redis_server_url: str) -> Iterator[Served]:
         _stop(worker)
         if smtp.running:
             smtp.stop()
-        engine.dispose()
 
 
 def dead_now(engine: Engine) -> int:

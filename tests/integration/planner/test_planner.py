@@ -7,7 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from services.scheduler.planning.digest import digest_refresher
+from services.scheduler.planning.digest import (
+    REFRESH_LIAISONS,
+    digest_batch_refresher,
+    digest_refresher,
+)
 from services.scheduler.planning.planner import plan
 from services.scheduler.tasks.due import DueQuery, compute_due
 from services.scheduler.tasks.policy import set_override
@@ -142,3 +146,29 @@ def test_a_reminder_planned_late_says_how_many_days_are_really_left(ledger: Engi
     ]
     assert same and {d.data["days_before"] for d in same} == {3}
     assert {d.data["days_left"] for d in same} == {1}
+
+
+def test_the_batch_refresher_says_of_every_digest_what_the_single_refresher_says(
+    ledger: Engine,
+) -> None:
+    clock = FixedClock(at(AS_OF, 10))
+    plan(ledger, at(AS_OF, 9, 30))
+    digests = notifications(ledger, "liaison_digest")
+    assert len(digests) > REFRESH_LIAISONS  # more than one due computation
+    # Something to leave out and something to cancel, as above.
+    contact = next(t for t in digests[0].data["tasks"] if t["rule"] == "monthly_contact")
+    record_fact(
+        ledger,
+        "interactions",
+        {"member_id": contact["member_id"], "kind": "phone", "on": AS_OF.isoformat()},
+    )
+    with transaction(ledger) as session:
+        for member_id in {t["member_id"] for t in digests[1].data["tasks"]}:
+            session.add(Mute(member_id=member_id, from_date=AS_OF, to_date=None))
+
+    with Session(ledger) as session:
+        loaded = [session.get(Notification, n.id) for n in digests]
+        batch = digest_batch_refresher(clock)(session, [n for n in loaded if n is not None])
+        single = {n.id: digest_refresher(clock)(session, n) for n in loaded if n is not None}
+    assert batch == single
+    assert batch[digests[1].id] is None and batch[digests[0].id] is not None

@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from services.scheduler.tasks import loader
+from services.scheduler.tasks import fact_queries
 from services.scheduler.tasks.due import DueQuery, Task, compute_due, urgency
 from services.scheduler.tasks.periods import period_bounds
-from services.scheduler.tasks.policy import OrgTree, PolicyBook, PolicyError, set_override
+from services.scheduler.tasks.policy import PolicyBook, PolicyError, set_override
 from services.scheduler.tasks.why import explain_member
 from shared.db import transaction
+from shared.org_tree import OrgTree
 from tests.conftest import _migrated_engine, reset_database
 from tests.integration.scheduler.ledger import build_ledger
 
@@ -222,7 +223,7 @@ def test_a_subtree_too_large_to_name_twice_gets_the_same_counts(
     counted_for_the_subtree = listing(engine, org="TH-XC")
     # Past the limit the database counts every member's interactions, and the member
     # stream keeps the subtree's.
-    monkeypatch.setattr(loader, "_NARROW_TALLIES_MAX_ORGS", 0)
+    monkeypatch.setattr(fact_queries, "NARROW_TALLIES_MAX_ORGS", 0)
     assert counted_for_the_subtree
     assert listing(engine, org="TH-XC") == counted_for_the_subtree
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
-from services.scheduler.tasks import loader
+from services.scheduler.tasks import streaming
 from services.scheduler.tasks.due import DueQuery, compute_due
 from tests.integration.scheduler.ledger import build_ledger
 
@@ -131,7 +131,7 @@ def test_a_few_members_are_read_by_their_indexes_never_by_scanning_a_table(
     build_ledger(engine, seed=14, members=80, as_of=AS_OF)
     # Every query through SQLAlchemy (on PostgreSQL the streams otherwise go to the driver
     # directly), so that the listener sees it exactly as the database does.
-    monkeypatch.setattr(loader, "_plain_sql", lambda _conn, _stmt: None)
+    monkeypatch.setattr(streaming, "_plain_sql", lambda _conn, _stmt: None)
     with executed(engine) as statements:
         assert list(compute_due(engine, query)), "the query lists tasks in this ledger"
     reads = [s for s in statements if "interactions" in s[0]]

@@ -64,7 +64,13 @@ def test_an_interaction_is_recorded_by_those_entitled(
     history = client.get("/api/v1/members/MA/history", headers=bearer(tokens.admin)).json()
     visits = [f for f in history["facts"] if f["kind"] == "interaction"]
     assert visits == [
-        {"kind": "interaction", "on": "2026-11-19", "detail": "visit @home", "liaison_id": "LA"}
+        {
+            "kind": "interaction",
+            "on": "2026-11-19",
+            "detail": "visit @home",
+            "liaison_id": "LA",
+            "source": "api",
+        }
     ]
 
 

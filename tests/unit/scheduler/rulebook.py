@@ -7,8 +7,9 @@ from datetime import date
 from typing import Any
 
 from services.scheduler.tasks.due import member_tasks
-from services.scheduler.tasks.evaluation import Context, EffectiveRule, prepare
+from services.scheduler.tasks.evaluation import prepare
 from services.scheduler.tasks.facts import CampaignFact, InteractionFact, MemberFacts
+from services.scheduler.tasks.rules import EffectiveRule, RuleRun
 from shared.rule_defaults import DEFAULT_RULES
 
 
@@ -63,7 +64,7 @@ def tasks_on(
     campaigns: Sequence[CampaignFact] = (),
 ) -> list[tuple[str, str | None, str | None, int, int, int]]:
     """(rule, window_start, window_end, overdue_days, done, required) of each listed task."""
-    ctx = Context(as_of, lambda _org: list(campaigns))
+    run = RuleRun(as_of, lambda _org: list(campaigns))
     return [
         (
             t.rule,
@@ -73,5 +74,5 @@ def tasks_on(
             t.done,
             t.required,
         )
-        for t in member_tasks(facts, [(prepare(r, ctx), r.priority) for r in rules], as_of)
+        for t in member_tasks(facts, [(prepare(r, run), r.priority) for r in rules], as_of)
     ]

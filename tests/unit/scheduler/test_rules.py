@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.scheduler.tasks.evaluation import scope
 from services.scheduler.tasks.facts import CampaignFact
 from services.scheduler.tasks.periods import age_on, anniversary, period_bounds
+from services.scheduler.tasks.rules import scope
 from shared.calendars import spring_festival
 from shared.clock import FixedClock, local_today
 from tests.unit.scheduler.rulebook import member, rule, tasks_on

@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.scheduler.tasks.due import member_tasks
-from services.scheduler.tasks.evaluation import Context, InteractionWindow, fact_needs, prepare
+from services.scheduler.tasks.evaluation import fact_needs, prepare
 from services.scheduler.tasks.facts import MemberFacts
 from services.scheduler.tasks.periods import age_on, latest_birth_for_age
+from services.scheduler.tasks.rules import InteractionWindow, RuleRun
 from tests.unit.scheduler.rulebook import member, rule, tasks_on
 from tests.unit.scheduler.test_properties import ALL_RULES, CAMPAIGNS, days, members
 
@@ -28,7 +29,7 @@ def _counted(facts: MemberFacts, window: InteractionWindow, as_of: date) -> int:
     )
 
 
-def _listing(facts: MemberFacts, ctx: Context) -> list[tuple[object, ...]]:
+def _listing(facts: MemberFacts, ctx: RuleRun) -> list[tuple[object, ...]]:
     evaluators = [(prepare(r, ctx), r.priority) for r in ALL_RULES]
     return [tuple(t) for t in member_tasks(facts, evaluators, ctx.as_of)]
 
@@ -54,9 +55,9 @@ def test_due_from_the_databases_counts_equals_due_from_counting_the_records(
     facts: MemberFacts, as_of: date
 ) -> None:
     needs = fact_needs(ALL_RULES, as_of)
-    by_records = _listing(facts, Context(as_of, lambda _org: CAMPAIGNS))
+    by_records = _listing(facts, RuleRun(as_of, lambda _org: CAMPAIGNS))
     facts.tallies = tuple(_counted(facts, w, as_of) for w in needs.tallies)
-    tallied = Context(as_of, lambda _org: CAMPAIGNS, tallies=needs.tallies)
+    tallied = RuleRun(as_of, lambda _org: CAMPAIGNS, tallies=needs.tallies)
     assert _listing(facts, tallied) == by_records
     # The counts are read, not recounted: counts saying "plenty" leave no calendar task.
     facts.tallies = tuple(99 for _ in needs.tallies)

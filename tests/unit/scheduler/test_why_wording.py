@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.scheduler.tasks.evaluation import Assessment
 from services.scheduler.tasks.facts import MemberFacts
+from services.scheduler.tasks.rules import Assessment
 from services.scheduler.tasks.why import Explanation, RuleExplanation, render_explanation
 
 AS_OF = date(2026, 12, 2)

@@ -22,8 +22,9 @@ from services.scheduler.planning.message_policy import MessagePolicy, message_po
 from services.scheduler.planning.recipients import Recipient, secretary_channels
 from services.scheduler.planning.schedules import CATCH_UP_HORIZON, is_quiet, local_date
 from services.scheduler.planning.workdays import OrgCalendars
-from services.scheduler.tasks.policy import OrgTree, PolicyBook
+from services.scheduler.tasks.policy import PolicyBook
 from shared.models import Member, Mute, Organization, PlanningMark
+from shared.org_tree import OrgTree
 from shared.settings import DEFAULT_LOCALE, DEFAULT_TIMEZONE
 
 #: marks older than this are not read: every occasion they could match is past its horizon
@@ -98,7 +99,10 @@ class PlanningBase:
 
 
 @dataclass
-class PlanningContext:
+class ShardView:
+    """One shard as its planning pass sees it at `now`: its organizations, their local
+    day, quiet hours and policy, and the occasions already planned (`marks`)."""
+
     now: datetime
     root: str | None  #: the shard's root, or None for the whole tree
     base: PlanningBase
@@ -112,8 +116,8 @@ class PlanningContext:
         now: datetime,
         root: str | None = None,
         base: PlanningBase | None = None,
-    ) -> PlanningContext:
-        """The context of the shard rooted at `root` at `now`; `base` when this reconcile
+    ) -> ShardView:
+        """The view of the shard rooted at `root` at `now`; `base` when this reconcile
         has read it already (the marks are always read afresh)."""
         base = base or PlanningBase.load(session)
         tree = base.tree
