@@ -70,6 +70,12 @@ CLAIM_HOLD_S = LIVE_SEND_S - 10
 #: the outcome of a row claimed and given back unsent; the actor sends it on again
 RELEASED = "claim given back unsent: the batch was paced longer than a claim may be held"
 
+#: a batch starts no new chunk after this long: well inside the broker's time limit
+#: (`broker.DEFAULT_TIME_LIMIT_MS`, 300 s), which would interrupt a send anywhere
+BATCH_BUDGET_S = 120.0
+#: the outcome of a row left unclaimed when the budget ran out; the actor sends it on
+HANDED_ON = "handed on unsent to a new batch: this one ran out of time"
+
 #: told each notification's outcome as soon as it is final for this run
 OnDone = Callable[[int, Outcome], None]
 
@@ -117,7 +123,14 @@ def deliver_batch(
             on_done(i, fallback(i))
     sendable = _decide(runtime, engine, fast, stopped, on_done)
     size = _chunk_size(s.limiter for s in sendable)
+    began = time.monotonic()
     for start in range(0, len(sendable), size):
+        if time.monotonic() - began > BATCH_BUDGET_S:
+            # Paced slower than a message may run (dramatiq's time limit would cut it
+            # anywhere): the rest, still queued and unclaimed, go on in a new message.
+            for s in sendable[start:]:
+                on_done(s.row.id, Outcome("queued", detail=HANDED_ON))
+            return
         _send_chunk(runtime, engine, sendable[start : start + size], on_done)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from services.notifier import batching
-from services.notifier.batching import RELEASED, deliver_batch
+from services.notifier.batching import HANDED_ON, RELEASED, deliver_batch
 from services.notifier.delivery import Outcome
 from services.notifier.hot_engine import lean_engine
 from services.notifier.outbox import mark_queued
@@ -144,6 +144,25 @@ def test_a_chunk_held_longer_than_a_claim_may_be_gives_its_unsent_rows_back(
 
     assert twilio.sent() == []
     assert {o.detail for o in done.values()} == {RELEASED}
+    state = rows(engine, ids)
+    assert {n.status for n in state.values()} == {"queued"}
+    assert {n.attempts for n in state.values()} == {0}
+
+
+def test_a_batch_out_of_time_hands_its_unclaimed_rows_on_without_claiming_them(
+    engine: Engine,
+    runtime: Runtime,
+    twilio: TwilioTestServer,
+    make_notification: NotificationFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = queued(engine, [make_notification(address=phone(i)) for i in range(3)], runtime)
+    monkeypatch.setattr(batching, "BATCH_BUDGET_S", -1.0)  # out of time before it begins
+
+    done = run(runtime, ids)
+
+    assert twilio.sent() == []
+    assert {o.detail for o in done.values()} == {HANDED_ON} and set(done) == set(ids)
     state = rows(engine, ids)
     assert {n.status for n in state.values()} == {"queued"}
     assert {n.attempts for n in state.values()} == {0}
