@@ -103,11 +103,12 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from services.web.page_listing import PolicyCache, liaison_tasks
-    from shared.db import make_engine, transaction
+    from shared.db import make_engine, transaction, upgrade
     from shared.models import Liaison, Member
     from shared.page_links import issue_link, load_page_settings
 
     engine = make_engine(args.database_url)
+    upgrade(engine)  # a ledger built by an earlier checkout: `liaison serve` wants it current
     with engine.connect() as conn:
         counts = (
             conn.execute(select(func.count()).select_from(Member)).scalar(),

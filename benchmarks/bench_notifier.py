@@ -107,7 +107,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--rate-seconds", type=int, default=60)
-    parser.add_argument("--profile", help="write a pyinstrument profile of phase 2 here")
+    parser.add_argument(
+        "--profile", help="write a pyinstrument profile of phase 2 here (.html, else text)"
+    )
     parser.add_argument("--skip-pacing", action="store_true", help="stop after phase 2")
     parser.add_argument(
         "--namespace",
@@ -173,7 +175,10 @@ def main() -> None:
     if profiler is not None:
         profiler.stop()
         with open(args.profile, "w", encoding="utf-8") as out:
-            out.write(profiler.output_html())
+            if args.profile.endswith(".html"):
+                out.write(profiler.output_html())
+            else:
+                out.write(profiler.output_text(unicode=True, show_all=False))
     with engine.connect() as conn:
         sent = conn.execute(text("select count(*) from notifications where status='sent'"))
         sent_count = sent.scalar_one()

@@ -35,7 +35,9 @@ from services.notifier.outbox import (
 )
 from services.notifier.quiet_hours import in_quiet_hours, parse_quiet_hours, release_time
 from services.notifier.refreshers import (
+    BatchRefresher,
     Refresher,
+    register_batch_refresher,
     register_refresher,
     registered_kinds,
     unregister_refresher,
@@ -55,6 +57,7 @@ __all__ = [
     "NOTIFICATIONS_QUEUE",
     "SEND_NOTIFICATION",
     "SMS_ROUTE_ROW",
+    "BatchRefresher",
     "DeadGroup",
     "DeliveryRow",
     "NewNotification",
@@ -88,6 +91,7 @@ __all__ = [
     "parse_quiet_hours",
     "reason_of",
     "record_opt_out",
+    "register_batch_refresher",
     "register_refresher",
     "registered_kinds",
     "release_time",

@@ -28,7 +28,7 @@ from dramatiq.common import compute_backoff
 from dramatiq.middleware import CurrentMessage
 from sqlalchemy import Engine, text
 
-from services.notifier.batching import RELEASED, deliver_batch
+from services.notifier.batching import HANDED_ON, RELEASED, deliver_batch
 from services.notifier.broker import NOTIFICATIONS_QUEUE
 from services.notifier.delivery import Outcome, deliver
 from services.notifier.outages import (
@@ -220,7 +220,7 @@ def _declare_batch_actor(
             elif outcome.retry_in_ms is not None:
                 # A second attempt goes through the single actor, counting its retries.
                 single.send_with_options(args=(i,), delay=outcome.retry_in_ms, retries=1)
-            elif outcome.detail == RELEASED:
+            elif outcome.detail in (RELEASED, HANDED_ON):
                 again.append(i)
         for at, group in later.items():
             delay_ms = max(0, round((at - rt.clock.now()).total_seconds() * 1000))

@@ -4,7 +4,10 @@ The same decisions as `delivery.deliver` (opt-outs, quiet hours, rendering, the 
 the provider's answer) taken for many notifications with a few statements each:
 
 - one SELECT reads every row of the batch and one the opt-outs among their addresses;
-- the suppressed, the deferred and the unrenderable move in one transaction;
+- kinds with a refresher are refreshed in one session, a kind's batch refresher once for
+  all of its rows (a digest: one due computation for ten liaisons);
+- the suppressed, the deferred, the cancelled and the unrenderable move in one
+  transaction;
 - the rest are claimed in small chunks just before they are sent (one UPDATE … RETURNING
   per chunk), so that no row is held in `sending` longer than one chunk's sends take,
   and a chunk held past `CLAIM_HOLD_S` (the rate limit slower than expected) gives its
@@ -12,14 +15,14 @@ the provider's answer) taken for many notifications with a few statements each:
 - what each provider answered is written in one transaction per chunk.
 
 Every outcome is per notification: one refused message never sends the others again.
-Kinds with a refresher (they re-read the ledger at send time) and rows not simply
-waiting (another run holds them, a retry) go through `delivery.deliver`, today's path,
-unchanged. Errors are not caught here: an outage reaches the actor, which knows from
-`on_done` which notifications are finished.
+Rows not simply waiting (another run holds them, pending, a stale claim) go through
+`delivery.deliver`, the single path, unchanged. Errors are not caught here: an outage
+reaches the actor, which knows from `on_done` which notifications are finished.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -28,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
 from services.notifier import claims
 from services.notifier.claims import Row
@@ -42,7 +46,7 @@ from services.notifier.hot_engine import lean_engine
 from services.notifier.outages import OutageTolerantLimiter, through_outage
 from services.notifier.outbox import CLAIMABLE_STATUSES
 from services.notifier.rate_limit import Limiter
-from services.notifier.refreshers import refresher_for
+from services.notifier.refreshers import refresh_many, refresher_for
 from services.notifier.runtime import Runtime
 from services.notifier.senders.base import OutgoingMessage, Sender, SendResult
 from services.notifier.senders.routing import route
@@ -53,6 +57,7 @@ from shared.errors import (
     PermanentDeliveryError,
 )
 from shared.masking import mask_text
+from shared.models import Notification
 from shared.models.notifications import TERMINAL_STATUSES
 
 log = logging.getLogger(__name__)
@@ -64,6 +69,12 @@ CLAIM_CHUNK = 10
 CLAIM_HOLD_S = LIVE_SEND_S - 10
 #: the outcome of a row claimed and given back unsent; the actor sends it on again
 RELEASED = "claim given back unsent: the batch was paced longer than a claim may be held"
+
+#: a batch starts no new chunk after this long: well inside the broker's time limit
+#: (`broker.DEFAULT_TIME_LIMIT_MS`, 300 s), which would interrupt a send anywhere
+BATCH_BUDGET_S = 120.0
+#: the outcome of a row left unclaimed when the budget ran out; the actor sends it on
+HANDED_ON = "handed on unsent to a new batch: this one ran out of time"
 
 #: told each notification's outcome as soon as it is final for this run
 OnDone = Callable[[int, Outcome], None]
@@ -98,13 +109,7 @@ def deliver_batch(
     unique = list(dict.fromkeys(ids))
     with engine.connect() as conn:
         rows = claims.read_rows(conn, unique)
-        fast = [
-            rows[i]
-            for i in unique
-            if i in rows
-            and rows[i].status in CLAIMABLE_STATUSES
-            and refresher_for(rows[i].kind) is None
-        ]
+        fast = [rows[i] for i in unique if i in rows and rows[i].status in CLAIMABLE_STATUSES]
         stopped = claims.opted_out(conn, [(r.address, r.channel) for r in fast])
     fast_ids = {r.id for r in fast}
     for i in unique:
@@ -118,7 +123,14 @@ def deliver_batch(
             on_done(i, fallback(i))
     sendable = _decide(runtime, engine, fast, stopped, on_done)
     size = _chunk_size(s.limiter for s in sendable)
+    began = time.monotonic()
     for start in range(0, len(sendable), size):
+        if time.monotonic() - began > BATCH_BUDGET_S:
+            # Paced slower than a message may run (dramatiq's time limit would cut it
+            # anywhere): the rest, still queued and unclaimed, go on in a new message.
+            for s in sendable[start:]:
+                on_done(s.row.id, Outcome("queued", detail=HANDED_ON))
+            return
         _send_chunk(runtime, engine, sendable[start : start + size], on_done)
 
 
@@ -129,14 +141,17 @@ def _decide(
     stopped: set[tuple[str, str]],
     on_done: OnDone,
 ) -> list[_Sendable]:
-    """Opt-outs, quiet hours and rendering, as `delivery._prepare` decides them; the rows
+    """Opt-outs, quiet hours, refreshers and rendering, as `delivery._prepare` decides them
+    and in its order; the rows
     that do not go out move in one transaction; the rest, rendered, are returned."""
     now = runtime.clock.now()
     suppressed: list[int] = []
     deferred: dict[datetime, list[int]] = {}
     failed: list[tuple[int, str]] = []
+    cancelled: list[int] = []
     outcomes: dict[int, Outcome] = {}
     sendable: list[_Sendable] = []
+    leaving: list[Row] = []
     for row in rows:
         if (row.address, row.channel) in stopped:
             suppressed.append(row.id)
@@ -150,6 +165,15 @@ def _decide(
             else:
                 deferred.setdefault(release, []).append(row.id)
             continue
+        leaving.append(row)
+    fresh = _refresh(engine, [r for r in leaving if refresher_for(r.kind) is not None])
+    for row in leaving:
+        if row.id in fresh:
+            data = fresh[row.id]
+            if data is None:
+                cancelled.append(row.id)
+                continue
+            row = dataclasses.replace(row, data=data, refreshed=True)
         try:
             rendered = runtime.render(
                 row.kind,
@@ -174,9 +198,9 @@ def _decide(
         )
         sender, limiter = route(runtime.senders, runtime.limiters, message)
         sendable.append(_Sendable(row, message, sender, limiter))
-    if suppressed or deferred or failed:
+    if suppressed or deferred or failed or cancelled:
         with engine.begin() as conn:
-            _move_all(conn, now, suppressed, deferred, failed, outcomes)
+            _move_all(conn, now, suppressed, deferred, failed, cancelled, outcomes)
     for i, outcome in outcomes.items():
         on_done(i, outcome)
     return sendable
@@ -188,6 +212,7 @@ def _move_all(
     suppressed: list[int],
     deferred: dict[datetime, list[int]],
     failed: list[tuple[int, str]],
+    cancelled: list[int],
     outcomes: dict[int, Outcome],
 ) -> None:
     def settle(ids: Iterable[int], moved: list[int], done: Outcome) -> None:
@@ -206,6 +231,12 @@ def _move_all(
             detail=f"quiet hours until {release.isoformat()}", not_before=release,
         )  # fmt: skip
         settle(ids, moved, Outcome("deferred", defer_until=release))
+    detail = "nothing left to send"
+    moved = claims.move(
+        conn, cancelled, from_statuses=CLAIMABLE_STATUSES, to="cancelled", now=now,
+        detail=detail,
+    )  # fmt: skip
+    settle(cancelled, moved, Outcome("cancelled", detail=detail))
     detail = "the template could not be rendered"
     for i, error in failed:
         moved = claims.move(
@@ -213,6 +244,21 @@ def _move_all(
             last_error=error,
         )  # fmt: skip
         settle([i], moved, Outcome("failed", detail=detail))
+
+
+def _refresh(engine: Any, rows: Sequence[Row]) -> dict[int, dict[str, Any] | None]:
+    """Fresh data for rows whose kind has a refresher, read in one session (a kind's
+    batch refresher reads once for the lot: a digest computes what is due once for ten
+    liaisons)."""
+    if not rows:
+        return {}
+    # Transient ORM objects: what a refresher reads (kind, recipient, occasion, data…).
+    notifications = [
+        Notification(**{k: v for k, v in dataclasses.asdict(r).items() if k != "refreshed"})
+        for r in rows
+    ]
+    with Session(engine) as session:
+        return refresh_many(session, notifications)
 
 
 def _chunk_size(limiters: Iterable[Limiter]) -> int:
@@ -231,6 +277,11 @@ def _send_chunk(runtime: Runtime, engine: Any, chunk: Sequence[_Sendable], on_do
     """Claim `chunk`, send what was claimed, record every answer (even when an outage cuts
     the chunk short: what a provider took must not be forgotten)."""
     with engine.begin() as conn:
+        claims.store_data(
+            conn,
+            {s.row.id: s.row.data for s in chunk if s.row.refreshed},
+            from_statuses=CLAIMABLE_STATUSES,
+        )
         claimed = claims.claim(
             conn, [s.row.id for s in chunk], from_statuses=CLAIMABLE_STATUSES,
             now=runtime.clock.now(),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, case, insert, select, tuple_, update
+from sqlalchemy import Connection, Table, bindparam, case, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.models import DeliveryAttempt, Notification, NotificationEvent, OptOut
@@ -34,6 +34,7 @@ class Row:
     channel: str
     recipient_type: str
     recipient_id: str
+    occasion: str
     address: str
     locale: str
     timezone: str
@@ -42,6 +43,7 @@ class Row:
     not_before: datetime | None
     attempts: int
     updated_at: datetime
+    refreshed: bool = False  #: `data` is what a refresher gave at send time
 
 
 _ROW_COLUMNS = (
@@ -50,6 +52,7 @@ _ROW_COLUMNS = (
     _N.c.channel,
     _N.c.recipient_type,
     _N.c.recipient_id,
+    _N.c.occasion,
     _N.c.address,
     _N.c.locale,
     _N.c.timezone,
@@ -194,3 +197,16 @@ def release(conn: Connection, ids: Collection[int], *, now: datetime, detail: st
         conn, ids, from_statuses=("sending",), to="queued", now=now, detail=detail,
         attempts=_N.c.attempts - 1,
     )  # fmt: skip
+
+
+def store_data(conn: Connection, data: Mapping[int, Mapping[str, Any]],
+               *, from_statuses: Collection[str]) -> None:  # fmt: skip
+    """Keep the data a refresher gave (what is rendered is what is kept), on the rows
+    still holding one of `from_statuses` (one statement, executed for many rows)."""
+    if data:
+        conn.execute(
+            update(_N)
+            .where(_N.c.id == bindparam("b_id"), _N.c.status.in_(list(from_statuses)))
+            .values(data=bindparam("b_data")),
+            [{"b_id": i, "b_data": dict(d)} for i, d in data.items()],
+        )

@@ -317,7 +317,8 @@ def list_dead_letters(caller: OpsCaller, ctx: Ctx) -> list[DeadLetterOut]:
 @router.post("/dead-letters/requeue", response_model=RequeueOut)
 def requeue_dead_letter(body: RequeueIn, caller: OpsCaller, ctx: Ctx) -> RequeueOut:
     """Put a dead letter back on its queue (false when it is gone already)."""
-    return RequeueOut(requeued=requeue(ctx, body.source, body.ref))
+    by = f"{caller.role} token #{caller.token_id}"
+    return RequeueOut(requeued=requeue(ctx, body.source, body.ref, by=by))
 
 
 @router.get("/alerts", response_model=list[AlertOut])

@@ -165,8 +165,8 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "report.elderly": ("80岁以上走访不足2次", "80+ <2 visits"),
     "report.no_event": ("未参加活动", "no event"),
     "foot": (
-        "数据时间 {at}（{tz}）· 每 15 秒刷新",
-        "As of {at} ({tz}) · refreshes every 15 s",
+        "数据时间 {at}（{tz}）· 队列数字每 15 秒刷新，其余内容刷新页面后更新",
+        "As of {at} ({tz}) · queue figures refresh every 15 s, the rest on reload",
     ),
     "docs.title": ("接口文档", "API reference"),
 }

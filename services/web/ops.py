@@ -113,8 +113,9 @@ def dead_items(ctx: WebContext, *, limit: int = 50) -> list[DeadItem]:
     return items[:limit]
 
 
-def requeue(ctx: WebContext, source: str, ref: str) -> bool:
-    """Put a dead letter back on its queue; False when it is gone (someone requeued it)."""
+def requeue(ctx: WebContext, source: str, ref: str, *, by: str = "ops") -> bool:
+    """Put a dead letter back on its queue; False when it is gone (someone requeued it).
+    `by` (who asked) goes into the notification's log, as the dashboard's requeue does."""
     now = ctx.clock.now()
     if source == "outbox":
         try:
@@ -130,7 +131,7 @@ def requeue(ctx: WebContext, source: str, ref: str) -> bool:
                 [nid],
                 now=now,
                 from_statuses=REQUEUE_FROM,
-                detail="requeued by ops",
+                detail=f"requeued by {by}",
             )
         )
     if source != "broker" or "/" not in ref:
@@ -151,7 +152,7 @@ def requeue(ctx: WebContext, source: str, ref: str) -> bool:
             [int(args[0])],
             now=now,
             from_statuses=REQUEUE_FROM,
-            detail="requeued by ops",
+            detail=f"requeued by {by}",
         )
         return True
     options = {

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, and_, func, select
 from sqlalchemy.orm import Session
 
 from services.scheduler.tasks.due import DueQuery, Task, compute_due
@@ -148,7 +148,9 @@ def page_listing(
             if t.rule == "materials_delivery":
                 lineage = lineages.get(t.org)
                 if lineage is None:
-                    lineage = lineages[t.org] = org_lineage(conn, t.org)
+                    lineage = lineages[t.org] = (
+                        book.tree.lineage(t.org) if book is not None else org_lineage(conn, t.org)
+                    )
                 campaign = open_campaign(conn, t, lineage)
             card.tasks.append(
                 PageTask(
@@ -162,16 +164,37 @@ def page_listing(
                     *(campaign or (None, None)),
                 )
             )
-        for card in cards.values():
-            last = conn.execute(
-                select(Interaction.on_date, Interaction.kind)
-                .where(Interaction.member_id == card.member_id, Interaction.on_date <= as_of)
-                .order_by(Interaction.on_date.desc())
-                .limit(1)
-            ).first()
-            if last is not None:
-                card.last_contact, card.last_contact_kind = last.on_date, last.kind
+        for member_id, day, kind in last_contacts(conn, list(cards), as_of):
+            cards[member_id].last_contact, cards[member_id].last_contact_kind = day, kind
     return PageListing(liaison_id, liaison_name, as_of, list(cards.values()))
+
+
+def last_contacts(
+    conn: Connection, member_ids: list[str], as_of: date
+) -> list[tuple[str, date, str]]:
+    """(member, day, kind) of each member's latest interaction on or before `as_of`, in one
+    query (two kinds on that day: the first by name)."""
+    if not member_ids:
+        return []
+    latest = (
+        select(Interaction.member_id, func.max(Interaction.on_date).label("on_date"))
+        .where(Interaction.member_id.in_(member_ids), Interaction.on_date <= as_of)
+        .group_by(Interaction.member_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(Interaction.member_id, Interaction.on_date, Interaction.kind)
+        .join(
+            latest,
+            and_(
+                Interaction.member_id == latest.c.member_id,
+                Interaction.on_date == latest.c.on_date,
+            ),
+        )
+        .order_by(Interaction.member_id, Interaction.kind.desc())
+    ).all()
+    # Sorted by kind descending, so the last row written for a member is its first kind.
+    return list({r.member_id: (r.member_id, r.on_date, r.kind) for r in rows}.values())
 
 
 def org_lineage(conn: Connection, org: str) -> list[str]:

@@ -73,8 +73,7 @@ def store_photo(data: bytes, photos_dir: Path, day: date, *, keep_location: bool
     upright.thumbnail((MAX_SIDE_PX, MAX_SIDE_PX))
     kept = Image.Exif()
     if keep_location and GPS_IFD in exif:
-        kept[GPS_IFD] = exif[GPS_IFD]
-        kept.get_ifd(GPS_IFD).update(exif.get_ifd(GPS_IFD))
+        kept[GPS_IFD] = dict(exif.get_ifd(GPS_IFD))  # the GPS block, written out whole
     folder = photos_dir / f"{day:%Y-%m}"
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{day:%Y-%m}/{uuid.uuid4().hex}.jpg"

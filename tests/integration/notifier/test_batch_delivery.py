@@ -13,10 +13,15 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from services.notifier import batching
-from services.notifier.batching import RELEASED, deliver_batch
+from services.notifier.batching import HANDED_ON, RELEASED, deliver_batch
 from services.notifier.delivery import Outcome
 from services.notifier.hot_engine import lean_engine
 from services.notifier.outbox import mark_queued
+from services.notifier.refreshers import (
+    register_batch_refresher,
+    register_refresher,
+    unregister_refresher,
+)
 from services.notifier.runtime import Runtime
 from services.notifier.testing.twilio_server import TwilioTestServer
 from shared.db import transaction
@@ -45,6 +50,9 @@ def rows(engine: Engine, ids: list[int]) -> dict[int, Notification]:
     with Session(engine) as session:
         found = session.scalars(select(Notification).where(Notification.id.in_(ids)))
         return {n.id: n for n in found}
+
+
+KIND = "political_birthday"  #: what make_notification makes
 
 
 def phone(i: int) -> str:
@@ -141,6 +149,25 @@ def test_a_chunk_held_longer_than_a_claim_may_be_gives_its_unsent_rows_back(
     assert {n.attempts for n in state.values()} == {0}
 
 
+def test_a_batch_out_of_time_hands_its_unclaimed_rows_on_without_claiming_them(
+    engine: Engine,
+    runtime: Runtime,
+    twilio: TwilioTestServer,
+    make_notification: NotificationFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = queued(engine, [make_notification(address=phone(i)) for i in range(3)], runtime)
+    monkeypatch.setattr(batching, "BATCH_BUDGET_S", -1.0)  # out of time before it begins
+
+    done = run(runtime, ids)
+
+    assert twilio.sent() == []
+    assert {o.detail for o in done.values()} == {HANDED_ON} and set(done) == set(ids)
+    state = rows(engine, ids)
+    assert {n.status for n in state.values()} == {"queued"}
+    assert {n.attempts for n in state.values()} == {0}
+
+
 class _RedisGoesAway:
     """A limiter whose Redis stops answering after `grants` slots."""
 
@@ -178,30 +205,42 @@ def test_an_outage_mid_chunk_records_what_the_provider_took_and_gives_the_rest_b
     assert [done[i].status for i in ids] == ["sent", "sent", "queued", "queued", "queued"]
 
 
-def test_rows_not_simply_waiting_and_kinds_with_a_refresher_take_the_single_path(
+def test_kinds_with_a_refresher_are_refreshed_in_the_batch_and_rows_held_elsewhere_are_not(
     engine: Engine,
     runtime: Runtime,
     twilio: TwilioTestServer,
     make_notification: NotificationFactory,
 ) -> None:
-    from services.notifier.refreshers import register_refresher, unregister_refresher
-
-    plain = make_notification(address=phone(1))
-    refreshed = make_notification(address=phone(2), kind="liaison_digest")
+    kept = make_notification(address=phone(1))
+    emptied = make_notification(address=phone(2), recipient_id="M-gone")
+    held = make_notification(address=phone(3))
     missing = 10_000_000
-    queued(engine, [plain, refreshed], runtime)
-    register_refresher("liaison_digest", lambda session, n: None)
+    queued(engine, [kept, emptied, held], runtime)
+    with transaction(engine) as session:  # another run claimed it a moment ago
+        session.get_one(Notification, held).status = "sending"
+    seen: list[list[int]] = []
+
+    def refresh_many(session: Session, ns: Any) -> dict[int, dict[str, Any] | None]:
+        seen.append([n.id for n in ns])
+        return {n.id: None if n.recipient_id == "M-gone" else {**n.data, "fresh": 1} for n in ns}
+
+    register_refresher(KIND, lambda session, n: None)
+    register_batch_refresher(KIND, refresh_many)
     taken: list[int] = []
     try:
         done: dict[int, Outcome] = {}
         deliver_batch(
             runtime,
-            [plain, refreshed, missing],
+            [kept, emptied, held, missing],
             on_done=done.__setitem__,
-            fallback=lambda i: taken.append(i) or Outcome("cancelled"),
+            fallback=lambda i: taken.append(i) or Outcome("skipped"),
         )
     finally:
-        unregister_refresher("liaison_digest")
-    assert taken == [refreshed]
-    assert done[plain].status == "sent" and done[refreshed].status == "cancelled"
+        unregister_refresher(KIND)
+    assert seen == [[kept, emptied]]  # one call for the kind
+    assert taken == [held]
+    assert done[kept].status == "sent" and done[emptied].status == "cancelled"
     assert done[missing] == Outcome("skipped", detail="no such notification")
+    state = rows(engine, [kept, emptied])
+    assert state[kept].data["fresh"] == 1 and state[emptied].status == "cancelled"
+    assert [r.form["To"] for r in twilio.sent()] == [phone(1)]

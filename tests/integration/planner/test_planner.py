@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from services.scheduler.planning.digest import digest_refresher
+from services.scheduler.planning.digest import (
+    REFRESH_LIAISONS,
+    digest_batch_refresher,
+    digest_refresher,
+)
 from services.scheduler.planning.planner import plan
 from services.scheduler.tasks.due import DueQuery, compute_due
 from services.scheduler.tasks.policy import set_override
@@ -17,7 +19,6 @@ from shared.clock import FixedClock
 from shared.db import transaction
 from shared.ledger.recording import record_fact
 from shared.models import Mute, Notification
-from tests.integration.planner.ledger import load_synthetic
 
 AS_OF = date(2026, 11, 30)  # a Monday, and the first digest day of the simulated weeks
 
@@ -25,12 +26,6 @@ AS_OF = date(2026, 11, 30)  # a Monday, and the first digest day of the simulate
 def at(day: date, hh: int, mm: int = 0) -> datetime:
     """Shanghai wall-clock time as UTC."""
     return datetime(day.year, day.month, day.day, hh, mm, tzinfo=UTC) - timedelta(hours=8)
-
-
-@pytest.fixture
-def ledger(engine: Engine, tmp_path: Path) -> Engine:
-    load_synthetic(engine, tmp_path / "ledger", members=300, as_of=AS_OF)
-    return engine
 
 
 def notifications(engine: Engine, kind: str | None = None) -> list[Notification]:
@@ -57,6 +52,7 @@ def test_digests_go_to_exactly_the_liaisons_with_open_tasks_in_urgency_order(
     with_tasks = {t.liaison_id for t in tasks if t.liaison_id}
     digests = notifications(ledger, "liaison_digest")
     assert {n.recipient_id for n in digests} == with_tasks
+    assert digests  # the ledger has liaisons with open tasks
     for n in digests:
         theirs = [(t.member_id, t.rule) for t in tasks if t.liaison_id == n.recipient_id]
         assert [(t["member_id"], t["rule"]) for t in n.data["tasks"]] == theirs
@@ -150,3 +146,29 @@ def test_a_reminder_planned_late_says_how_many_days_are_really_left(ledger: Engi
     ]
     assert same and {d.data["days_before"] for d in same} == {3}
     assert {d.data["days_left"] for d in same} == {1}
+
+
+def test_the_batch_refresher_says_of_every_digest_what_the_single_refresher_says(
+    ledger: Engine,
+) -> None:
+    clock = FixedClock(at(AS_OF, 10))
+    plan(ledger, at(AS_OF, 9, 30))
+    digests = notifications(ledger, "liaison_digest")
+    assert len(digests) > REFRESH_LIAISONS  # more than one due computation
+    # Something to leave out and something to cancel, as above.
+    contact = next(t for t in digests[0].data["tasks"] if t["rule"] == "monthly_contact")
+    record_fact(
+        ledger,
+        "interactions",
+        {"member_id": contact["member_id"], "kind": "phone", "on": AS_OF.isoformat()},
+    )
+    with transaction(ledger) as session:
+        for member_id in {t["member_id"] for t in digests[1].data["tasks"]}:
+            session.add(Mute(member_id=member_id, from_date=AS_OF, to_date=None))
+
+    with Session(ledger) as session:
+        loaded = [session.get(Notification, n.id) for n in digests]
+        batch = digest_batch_refresher(clock)(session, [n for n in loaded if n is not None])
+        single = {n.id: digest_refresher(clock)(session, n) for n in loaded if n is not None}
+    assert batch == single
+    assert batch[digests[1].id] is None and batch[digests[0].id] is not None

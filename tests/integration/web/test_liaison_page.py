@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from services.scheduler.tasks.due import DueQuery, compute_due
 from shared.db import transaction
-from shared.models import Interaction, MaterialDelivery, PageRecord
+from shared.models import Interaction, Liaison, MaterialDelivery, PageRecord, PolicyOverride
 from shared.page_links import IssuedLink, issue_link, load_page_settings, revoke_links
 from tests.cli import liaison
 from tests.integration.web.conftest import Tokens, bearer
@@ -78,6 +78,7 @@ def test_the_page_lists_the_liaisons_tasks_with_the_members_name_phone_and_campa
     assert "学习资料发放" in html and "学习材料" in html  # the campaign's title
     assert "活动证审核" in html and "已审核活动证" in html
     assert "李四" not in html  # LB's member
+    assert "上次联系：暂无记录" in html
     assert response.headers["cache-control"] == "no-store"
     count = len(_open_tasks(ledger))
     assert f'<strong id="task-count">{count}</strong>' in html
@@ -102,6 +103,7 @@ def test_a_tap_records_a_home_visit_from_the_page_and_the_task_is_gone(
     assert response.headers["location"].startswith(link.path + "?done=")
     page = client.get(response.headers["location"])
     assert "已登记：张三 已上门走访（家中）" in page.text
+    assert "上次联系：11月20日（走访）" in page.text
     assert ("MA", "quarterly_visit") not in _open_tasks(ledger)
     with ledger.connect() as conn:
         visit = conn.execute(select(Interaction)).one()
@@ -406,3 +408,32 @@ def test_the_members_history_names_the_page_as_the_source_of_what_it_recorded(
         ("delivery", "CA", "page"),
         ("review", None, "page"),
     } <= facts
+
+
+def test_a_photo_keeps_its_location_where_the_members_organization_says_so(
+    client: TestClient, ledger: Engine, page_env: Path
+) -> None:
+    with transaction(ledger) as s:  # town A, above MA's branch A1: inherited
+        s.add(PolicyOverride(org="A", rule="page_photos", param="keep_location", value=True))
+    link = _issue(ledger)
+    response = client.post(
+        link.path + "/record",
+        data=_visit_form(ledger),
+        files={"photo": ("visit.jpg", _jpeg(gps=True), "image/jpeg")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    with ledger.connect() as conn:
+        name = conn.execute(select(PageRecord.photo)).scalar_one()
+    gps = Image.open(page_env / name).getexif().get_ifd(0x8825)
+    assert gps.get(1) == "N" and gps.get(3) == "E"
+
+
+def test_a_liaison_with_nothing_open_is_told_so(
+    client: TestClient, ledger: Engine, page_env: Path
+) -> None:
+    with transaction(ledger) as s:
+        s.add(Liaison(liaison_id="LC", name="联络员丙", org="A1"))
+    response = client.get(_issue(ledger, "LC").path)
+    assert response.status_code == 200 and "今天没有待办任务" in response.text
+    assert "<form" not in response.text

@@ -7,14 +7,15 @@ from datetime import timedelta
 import redis
 from dramatiq import Message
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
 
 from services.notifier.enqueuing import notification_message
 from services.notifier.heartbeat import WorkerHeartbeat
 from services.web.alert_loop import check_alerts
 from shared.clock import FixedClock
 from shared.db import transaction
-from shared.models import Notification
+from shared.models import Notification, NotificationEvent
 from shared.status_keys import LAST_TICK_KEY, status_record
 from tests.integration.web.conftest import Tokens, bearer
 from tests.integration.web.ledger import send_digest
@@ -90,6 +91,14 @@ def test_a_notification_dead_in_the_outbox_is_listed_and_requeued(
     )
     assert queue(client, tokens.admin)["waiting"] == 1
     assert client.get("/api/v1/dead-letters", headers=bearer(tokens.admin)).json() == []
+    admin_id = client.get("/api/v1/me", headers=bearer(tokens.admin)).json()["token_id"]
+    with Session(ledger) as s:
+        detail = s.scalars(
+            select(NotificationEvent.detail)
+            .where(NotificationEvent.notification_id == nid)
+            .order_by(NotificationEvent.id.desc())
+        ).first()
+    assert detail == f"requeued by admin token #{admin_id}"
 
 
 def test_metrics_show_queue_depth_oldest_age_notifications_and_latency(
