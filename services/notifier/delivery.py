@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from dramatiq.common import compute_backoff
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from services.notifier.outbox import (
     transition,
 )
 from services.notifier.refreshers import refresher_for
-from services.notifier.runtime import Runtime
+from services.notifier.runtime import Rendered, Runtime
 from services.notifier.senders.base import OutgoingMessage, SendResult
 from services.notifier.senders.routing import route
 from shared.db import transaction
@@ -163,78 +164,88 @@ def _prepare(runtime: Runtime, notification_id: int) -> tuple[OutgoingMessage, i
             return _sending_elsewhere(runtime, session, n, now)
         if n.status not in CLAIMABLE_STATUSES:
             return Outcome("skipped", detail=f"{n.status} is not queued")
+        return _decide(runtime, session, n, now)
 
-        def move(to: str, detail: str, **values: object) -> Outcome:
-            if transition(
-                session,
-                n.id,
-                from_statuses=CLAIMABLE_STATUSES,
-                to=to,
-                now=now,
-                detail=detail,
-                **values,
-            ):
-                return Outcome(to, detail=detail)
-            return Outcome("skipped", detail="taken by another run")
 
-        if is_opted_out(session, n.address, n.channel):
-            return move("suppressed", "the address opted out")
-        release = runtime.release_time(
-            now, n.timezone, quiet_start=runtime.quiet_start, quiet_end=runtime.quiet_end
-        )
-        if release > now:
-            if not (n.status == "deferred" and n.not_before == release):
-                moved = move(
-                    "deferred", f"quiet hours until {release.isoformat()}", not_before=release
-                )
-                if moved.status == "skipped":
-                    return moved
-            return Outcome("deferred", defer_until=release)
-        data = n.data
-        refresher = refresher_for(n.kind)
-        if refresher is not None:
-            fresh = refresher(session, n)
-            if fresh is None:
-                return move("cancelled", "nothing left to send")
-            data = fresh
-        try:
-            rendered = runtime.render(
-                n.kind,
-                n.channel,
-                n.locale,
-                data,
-                overrides_dir=runtime.overrides_dir,
-                sms_segment_budget=runtime.sms_segment_budget,
-            )
-        except LiaisonError as exc:
-            return move(
-                "failed", "the template could not be rendered", last_error=mask_text(str(exc))
-            )
-        attempt = n.attempts + 1
-        claimed = transition(
+def _decide(
+    runtime: Runtime, session: Session, n: Notification, now: datetime
+) -> tuple[OutgoingMessage, int] | Outcome:
+    """A claimable row: suppressed, deferred, cancelled, failed to render, or claimed."""
+
+    def move(to: str, detail: str, **values: object) -> Outcome:
+        if transition(
             session,
             n.id,
             from_statuses=CLAIMABLE_STATUSES,
-            to="sending",
+            to=to,
             now=now,
-            detail=f"attempt {attempt}",
-            attempts=attempt,
-            data=data,
-            not_before=None,
+            detail=detail,
+            **values,
+        ):
+            return Outcome(to, detail=detail)
+        return Outcome("skipped", detail="taken by another run")
+
+    if is_opted_out(session, n.address, n.channel):
+        return move("suppressed", "the address opted out")
+    release = runtime.release_time(
+        now, n.timezone, quiet_start=runtime.quiet_start, quiet_end=runtime.quiet_end
+    )
+    if release > now:
+        if not (n.status == "deferred" and n.not_before == release):
+            moved = move("deferred", f"quiet hours until {release.isoformat()}", not_before=release)
+            if moved.status == "skipped":
+                return moved
+        return Outcome("deferred", defer_until=release)
+    data = n.data
+    refresher = refresher_for(n.kind)
+    if refresher is not None:
+        fresh = refresher(session, n)
+        if fresh is None:
+            return move("cancelled", "nothing left to send")
+        data = fresh
+    try:
+        rendered = runtime.render(
+            n.kind,
+            n.channel,
+            n.locale,
+            data,
+            overrides_dir=runtime.overrides_dir,
+            sms_segment_budget=runtime.sms_segment_budget,
         )
-        if not claimed:
-            return Outcome("skipped", detail="taken by another run")
-        message = OutgoingMessage(
-            notification_id=n.id,
-            channel=n.channel,
-            to=n.address,
-            text=rendered.text,
-            subject=rendered.subject,
-            html=rendered.html,
-            kind=n.kind,
-            data=data,
-        )
-        return message, attempt
+    except LiaisonError as exc:
+        return move("failed", "the template could not be rendered", last_error=mask_text(str(exc)))
+    return _claim(session, n, now, data, rendered)
+
+
+def _claim(
+    session: Session, n: Notification, now: datetime, data: Any, rendered: Rendered
+) -> tuple[OutgoingMessage, int] | Outcome:
+    """Take the row for this run ('sending', one more attempt) and build its message."""
+    attempt = n.attempts + 1
+    claimed = transition(
+        session,
+        n.id,
+        from_statuses=CLAIMABLE_STATUSES,
+        to="sending",
+        now=now,
+        detail=f"attempt {attempt}",
+        attempts=attempt,
+        data=data,
+        not_before=None,
+    )
+    if not claimed:
+        return Outcome("skipped", detail="taken by another run")
+    message = OutgoingMessage(
+        notification_id=n.id,
+        channel=n.channel,
+        to=n.address,
+        text=rendered.text,
+        subject=rendered.subject,
+        html=rendered.html,
+        kind=n.kind,
+        data=data,
+    )
+    return message, attempt
 
 
 #: seconds within which a 'sending' claim is taken to belong to a run still at work
