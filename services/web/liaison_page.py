@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -54,11 +55,11 @@ from services.web.page_words import (
     INTERACTION_LABELS,
     REFUSALS,
     day_words,
+    phone_words,
     status_words,
 )
 from shared.clock import local_today
 from shared.errors import ImportRejected
-from shared.masking import mask_phone
 from shared.models import Member, PageRecord
 from shared.page_links import LinkCheck, LinkState, PageSettings, check_link, load_page_settings
 
@@ -89,6 +90,7 @@ _env.globals.update(
     action_labels=ACTION_LABELS,
     interaction_labels=INTERACTION_LABELS,
     day_words=day_words,
+    phone_words=phone_words,
     status_words=status_words,
 )
 
@@ -170,8 +172,10 @@ def show_page(
         token=token,
         recorded=recorded,
         notice=NOTICES.get(notice or ""),
-        expires_on=check.expires_at,
-        mask_phone=mask_phone,
+        # The liaison's own calendar day, as every other date on the page.
+        expires_on=check.expires_at.astimezone(ZoneInfo(timezone)).date()
+        if check.expires_at
+        else None,
         photo_max_mb=page.photo_max_bytes // (1024 * 1024),
         photo_max_bytes=page.photo_max_bytes,
     )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import phonenumbers
+
 RULE_LABELS = {
     "monthly_contact": "每月联系",
     "quarterly_visit": "季度走访",
@@ -70,3 +72,14 @@ def day_words(day: date, today: date) -> str:
     """12月31日, with the year only when it is not this year's."""
     text = f"{day.month}月{day.day}日"
     return text if day.year == today.year else f"{day.year}年{text}"
+
+
+def phone_words(phone: str) -> str:
+    """A stored phone as a person reads it: `137 1234 5678` at home, `+44 20 …` abroad."""
+    try:
+        number = phonenumbers.parse(phone, "CN")
+    except phonenumbers.NumberParseException:
+        return phone
+    if number.country_code == 86:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -75,6 +75,7 @@ def test_the_page_lists_the_liaisons_tasks_with_the_members_name_phone_and_campa
     html = response.text
     assert "联络员甲同志的待办" in html
     assert "张三" in html and 'href="tel:+8613712345678"' in html
+    assert "拨打电话 137 1234 5678" in html and "链接有效期至12月20日" in html
     assert "学习资料发放" in html and "学习材料" in html  # the campaign's title
     assert "活动证审核" in html and "已审核活动证" in html
     assert "李四" not in html  # LB's member
