@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine, insert, text
@@ -18,6 +19,10 @@ import shared.models  # noqa: F401  (registers every table)
 from shared.db import make_engine, upgrade
 from shared.models import Base, Rule
 from shared.rule_defaults import DEFAULT_RULES
+
+if TYPE_CHECKING:
+    import redis
+    from dramatiq.brokers.redis import RedisBroker
 
 POSTGRES_URL = os.environ.get(
     "LIAISON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -137,6 +142,27 @@ def redis_server_url() -> str:
     except redis.RedisError as exc:
         require_server("Redis", str(exc))
     return url
+
+
+@pytest.fixture
+def redis_client(redis_server_url: str) -> redis.Redis:
+    """A client of the test Redis database, emptied first."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server_url)
+    client.flushdb()
+    return client
+
+
+@pytest.fixture
+def broker(redis_server_url: str, redis_client: redis.Redis) -> Iterator[RedisBroker]:
+    """The notifier's dramatiq broker on the (emptied) test Redis."""
+    from services.notifier.broker import build_broker
+    from shared.settings import load_settings
+
+    broker = build_broker(redis_server_url, load_settings({}))
+    yield broker
+    broker.close()
 
 
 COUNTY_AS_OF = "2026-11-22"

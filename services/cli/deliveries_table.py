@@ -38,8 +38,8 @@ def table_lines(rows: Sequence[DeliveryRow], *, t: Labels, tz: str, total: int) 
     ]
     for r in rows:
         values = (
-            str(r.id), local_text(r.updated_at or r.created_at, tz), r.kind, r.channel,
-            r.recipient, r.status, str(r.attempts),
+            str(r.id), local_text(r.updated_at or r.created_at, tz), t.word("kind", r.kind),
+            t.word("channel", r.channel), r.recipient, t.word("status", r.status), str(r.attempts),
         )  # fmt: skip
         lines.append(
             " ".join(
@@ -50,7 +50,7 @@ def table_lines(rows: Sequence[DeliveryRow], *, t: Labels, tz: str, total: int) 
         if r.last_error:
             lines.append(" " * ERROR_INDENT + _cell(r.last_error, WIDTH - ERROR_INDENT).rstrip())
     by_status = Counter(r.status for r in rows)
-    summary = " · ".join(f"{s} {n}" for s, n in sorted(by_status.items()))
+    summary = " · ".join(f"{t.word('status', s)} {n}" for s, n in sorted(by_status.items()))
     lines.append(t("deliveries.total", n=total) + (f" ({summary})" if summary else ""))
     if total > len(rows):
         lines.append(t("deliveries.shown", n=len(rows)))

@@ -25,7 +25,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,13 +35,14 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from services.notifier import claims
+from services.notifier.claim_marks import ClaimMarks
 from services.notifier.claims import Row
 from services.notifier.delivery import (
     LIVE_SEND_S,
     RECORD_PATIENCE,
-    TWILIO_UNSUBSCRIBED,
     Outcome,
-    retry_delay_ms,
+    after_failure,
+    call_provider,
 )
 from services.notifier.hot_engine import lean_engine
 from services.notifier.outages import REDIS_OUTAGE_ERRORS, OutageTolerantLimiter, through_outage
@@ -53,7 +55,6 @@ from services.notifier.senders.routing import route
 from shared.errors import (
     DeliveryError,
     LiaisonError,
-    OptedOutDeliveryError,
     PermanentDeliveryError,
 )
 from shared.masking import mask_text
@@ -351,23 +352,30 @@ def _forget_marks(runtime: Runtime, ids: Sequence[int]) -> None:
 
 
 def _send(runtime: Runtime, s: _Sendable, attempt: int) -> _Answer:
-    error: DeliveryError | None = None
-    result: SendResult | None = None
-    with s.limiter.slot():
-        if runtime.claim_marks is not None:
-            # Taken before the request leaves: from here on it may have been sent.
-            runtime.claim_marks.take(s.row.id)
-        started_at = runtime.clock.now()
-        started = time.perf_counter()
-        try:
-            result = s.sender.send(s.message)
-        except DeliveryError as exc:
-            error = exc
-        except Exception as exc:
-            log.exception("sender %s raised an untranslated error", s.sender.provider)
-            error = DeliveryError(f"unexpected {type(exc).__name__}: {mask_text(str(exc))}")
-        latency_ms = round((time.perf_counter() - started) * 1000)
-    return _Answer(s, attempt, started_at, latency_ms, result, error)
+    limiter = s.limiter
+    if runtime.claim_marks is not None:
+        limiter = _TakingMark(limiter, runtime.claim_marks, s.row.id)
+    call = call_provider(runtime, s.sender, limiter, s.message)
+    return _Answer(s, attempt, call.started_at, call.latency_ms, call.result, call.error)
+
+
+@dataclass(frozen=True)
+class _TakingMark:
+    """The row's limiter, taking its claim mark once the slot is held, right before the
+    request leaves: from then on it may have been sent."""
+
+    inner: Limiter
+    marks: ClaimMarks
+    notification_id: int
+
+    def slot(self) -> AbstractContextManager[None]:
+        return self._slot()
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        with self.inner.slot():
+            self.marks.take(self.notification_id)
+            yield
 
 
 def _record(
@@ -415,36 +423,20 @@ def _attempt_row(a: _Answer) -> dict[str, Any]:
 
 
 def _record_error(runtime: Runtime, conn: Connection, a: _Answer, now: datetime) -> Outcome:
-    """As `delivery._record` does for a first attempt that failed."""
-    error = a.error
-    assert error is not None
-    i = a.item.row.id
-    text = mask_text(str(error))
-    reason = f"{error.code}: {text}" if error.code else text
-    if isinstance(error, PermanentDeliveryError):
-        if error.code == TWILIO_UNSUBSCRIBED or isinstance(error, OptedOutDeliveryError):
-            claims.add_opt_out(
-                conn, a.item.row.address, a.item.row.channel, source="provider", now=now
-            )
-        claims.move(
-            conn, [i], from_statuses=("sending",), to="failed", now=now, detail=reason,
-            last_error=reason,
-        )  # fmt: skip
-        return Outcome("failed", detail=reason)
-    if runtime.max_retries <= 0:
-        dead = f"gave up after {a.attempt} attempts; last error {reason}"
-        claims.move(
-            conn, [i], from_statuses=("sending",), to="dead", now=now, detail=dead,
-            last_error=dead,
-        )  # fmt: skip
-        return Outcome("dead", detail=dead)
-    delay_ms = retry_delay_ms(runtime, 0, getattr(error, "retry_after_s", None))
+    """A first attempt that failed: `delivery.after_failure` decides, as for one by one."""
+    assert a.error is not None
+    then = after_failure(runtime, a.error, attempt=a.attempt, retries=0)
+    if then.opt_out:
+        row = a.item.row
+        claims.add_opt_out(conn, row.address, row.channel, source="provider", now=now)
+    values: dict[str, object] = {"last_error": then.last_error}
+    if then.retry_in_ms is not None:
+        values["not_before"] = now + timedelta(milliseconds=then.retry_in_ms)
     claims.move(
-        conn, [i], from_statuses=("sending",), to="queued", now=now,
-        detail=f"retry in {delay_ms} ms after {reason}", last_error=reason,
-        not_before=now + timedelta(milliseconds=delay_ms),
+        conn, [a.item.row.id], from_statuses=("sending",), to=then.status, now=now,
+        detail=then.detail, **values,
     )  # fmt: skip
-    return Outcome("queued", retry_in_ms=delay_ms, detail=reason)
+    return then.outcome()
 
 
 def _through_outage(record: Callable[[], dict[int, Outcome]]) -> dict[int, Outcome]:

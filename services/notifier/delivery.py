@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from dramatiq.common import compute_backoff
 from sqlalchemy.orm import Session
@@ -25,9 +26,10 @@ from services.notifier.outbox import (
     AttemptRecord,
     transition,
 )
+from services.notifier.rate_limit import Limiter
 from services.notifier.refreshers import refresher_for
-from services.notifier.runtime import Runtime
-from services.notifier.senders.base import OutgoingMessage, SendResult
+from services.notifier.runtime import Rendered, Runtime
+from services.notifier.senders.base import OutgoingMessage, Sender, SendResult
 from services.notifier.senders.routing import route
 from shared.db import transaction
 from shared.errors import (
@@ -63,6 +65,37 @@ def deliver(runtime: Runtime, notification_id: int, *, retries: int = 0) -> Outc
         return prepared
     message, attempt = prepared
     sender, limiter = route(runtime.senders, runtime.limiters, message)
+    call = call_provider(runtime, sender, limiter, message)
+    answer = ProviderAnswer(
+        notification_id=notification_id,
+        attempt=attempt,
+        provider=sender.provider,
+        started_at=call.started_at,
+        latency_ms=call.latency_ms,
+        result=call.result,
+        error=call.error,
+        retries=retries,
+        address=message.to,
+        channel=message.channel,
+    )
+    return record_through_outage(lambda: _record(runtime, answer), notification_id)
+
+
+@dataclass(frozen=True)
+class ProviderCall:
+    """One call to a provider: when it started, how long it took, and what came back."""
+
+    started_at: datetime
+    latency_ms: int
+    result: SendResult | None  #: the provider took the message
+    error: DeliveryError | None  #: or it did not, and why
+
+
+def call_provider(
+    runtime: Runtime, sender: Sender, limiter: Limiter, message: OutgoingMessage
+) -> ProviderCall:
+    """Send `message` within a rate-limit slot; a sender's untranslated error becomes a
+    (transient) `DeliveryError`. Used by the one-by-one and the batch delivery alike."""
     error: DeliveryError | None = None
     result: SendResult | None = None
     with limiter.slot():
@@ -78,19 +111,7 @@ def deliver(runtime: Runtime, notification_id: int, *, retries: int = 0) -> Outc
             log.exception("sender %s raised an untranslated error", sender.provider)
             error = DeliveryError(f"unexpected {type(exc).__name__}: {mask_text(str(exc))}")
         latency_ms = round((time.perf_counter() - started) * 1000)
-    answer = ProviderAnswer(
-        notification_id=notification_id,
-        attempt=attempt,
-        provider=sender.provider,
-        started_at=started_at,
-        latency_ms=latency_ms,
-        result=result,
-        error=error,
-        retries=retries,
-        address=message.to,
-        channel=message.channel,
-    )
-    return record_through_outage(lambda: _record(runtime, answer), notification_id)
+    return ProviderCall(started_at, latency_ms, result, error)
 
 
 @dataclass(frozen=True)
@@ -163,78 +184,88 @@ def _prepare(runtime: Runtime, notification_id: int) -> tuple[OutgoingMessage, i
             return _sending_elsewhere(runtime, session, n, now)
         if n.status not in CLAIMABLE_STATUSES:
             return Outcome("skipped", detail=f"{n.status} is not queued")
+        return _decide(runtime, session, n, now)
 
-        def move(to: str, detail: str, **values: object) -> Outcome:
-            if transition(
-                session,
-                n.id,
-                from_statuses=CLAIMABLE_STATUSES,
-                to=to,
-                now=now,
-                detail=detail,
-                **values,
-            ):
-                return Outcome(to, detail=detail)
-            return Outcome("skipped", detail="taken by another run")
 
-        if is_opted_out(session, n.address, n.channel):
-            return move("suppressed", "the address opted out")
-        release = runtime.release_time(
-            now, n.timezone, quiet_start=runtime.quiet_start, quiet_end=runtime.quiet_end
-        )
-        if release > now:
-            if not (n.status == "deferred" and n.not_before == release):
-                moved = move(
-                    "deferred", f"quiet hours until {release.isoformat()}", not_before=release
-                )
-                if moved.status == "skipped":
-                    return moved
-            return Outcome("deferred", defer_until=release)
-        data = n.data
-        refresher = refresher_for(n.kind)
-        if refresher is not None:
-            fresh = refresher(session, n)
-            if fresh is None:
-                return move("cancelled", "nothing left to send")
-            data = fresh
-        try:
-            rendered = runtime.render(
-                n.kind,
-                n.channel,
-                n.locale,
-                data,
-                overrides_dir=runtime.overrides_dir,
-                sms_segment_budget=runtime.sms_segment_budget,
-            )
-        except LiaisonError as exc:
-            return move(
-                "failed", "the template could not be rendered", last_error=mask_text(str(exc))
-            )
-        attempt = n.attempts + 1
-        claimed = transition(
+def _decide(
+    runtime: Runtime, session: Session, n: Notification, now: datetime
+) -> tuple[OutgoingMessage, int] | Outcome:
+    """A claimable row: suppressed, deferred, cancelled, failed to render, or claimed."""
+
+    def move(to: str, detail: str, **values: object) -> Outcome:
+        if transition(
             session,
             n.id,
             from_statuses=CLAIMABLE_STATUSES,
-            to="sending",
+            to=to,
             now=now,
-            detail=f"attempt {attempt}",
-            attempts=attempt,
-            data=data,
-            not_before=None,
+            detail=detail,
+            **values,
+        ):
+            return Outcome(to, detail=detail)
+        return Outcome("skipped", detail="taken by another run")
+
+    if is_opted_out(session, n.address, n.channel):
+        return move("suppressed", "the address opted out")
+    release = runtime.release_time(
+        now, n.timezone, quiet_start=runtime.quiet_start, quiet_end=runtime.quiet_end
+    )
+    if release > now:
+        if not (n.status == "deferred" and n.not_before == release):
+            moved = move("deferred", f"quiet hours until {release.isoformat()}", not_before=release)
+            if moved.status == "skipped":
+                return moved
+        return Outcome("deferred", defer_until=release)
+    data = n.data
+    refresher = refresher_for(n.kind)
+    if refresher is not None:
+        fresh = refresher(session, n)
+        if fresh is None:
+            return move("cancelled", "nothing left to send")
+        data = fresh
+    try:
+        rendered = runtime.render(
+            n.kind,
+            n.channel,
+            n.locale,
+            data,
+            overrides_dir=runtime.overrides_dir,
+            sms_segment_budget=runtime.sms_segment_budget,
         )
-        if not claimed:
-            return Outcome("skipped", detail="taken by another run")
-        message = OutgoingMessage(
-            notification_id=n.id,
-            channel=n.channel,
-            to=n.address,
-            text=rendered.text,
-            subject=rendered.subject,
-            html=rendered.html,
-            kind=n.kind,
-            data=data,
-        )
-        return message, attempt
+    except LiaisonError as exc:
+        return move("failed", "the template could not be rendered", last_error=mask_text(str(exc)))
+    return _claim(session, n, now, data, rendered)
+
+
+def _claim(
+    session: Session, n: Notification, now: datetime, data: Any, rendered: Rendered
+) -> tuple[OutgoingMessage, int] | Outcome:
+    """Take the row for this run ('sending', one more attempt) and build its message."""
+    attempt = n.attempts + 1
+    claimed = transition(
+        session,
+        n.id,
+        from_statuses=CLAIMABLE_STATUSES,
+        to="sending",
+        now=now,
+        detail=f"attempt {attempt}",
+        attempts=attempt,
+        data=data,
+        not_before=None,
+    )
+    if not claimed:
+        return Outcome("skipped", detail="taken by another run")
+    message = OutgoingMessage(
+        notification_id=n.id,
+        channel=n.channel,
+        to=n.address,
+        text=rendered.text,
+        subject=rendered.subject,
+        html=rendered.html,
+        kind=n.kind,
+        data=data,
+    )
+    return message, attempt
 
 
 #: seconds within which a 'sending' claim is taken to belong to a run still at work
@@ -295,6 +326,40 @@ def _record(runtime: Runtime, answer: ProviderAnswer) -> Outcome:
         return _record_failure(runtime, session, answer, now)
 
 
+@dataclass(frozen=True)
+class AfterFailure:
+    """What a refused attempt leads to: the row's next status and what to write on it."""
+
+    status: str  #: failed (for good), dead (retries spent) or queued (to try again)
+    detail: str  #: the status change's line in the notification's log
+    last_error: str
+    opt_out: bool  #: the provider says the person unsubscribed: stop sending to them
+    retry_in_ms: int | None = None  #: when queued
+
+    def outcome(self) -> Outcome:
+        reason = self.last_error
+        return Outcome(self.status, retry_in_ms=self.retry_in_ms, detail=reason)
+
+
+def after_failure(
+    runtime: Runtime, error: DeliveryError, *, attempt: int, retries: int
+) -> AfterFailure:
+    """The one decision on a refusal, for the one-by-one and the batch delivery alike:
+    a permanent error fails (and records an opt-out the provider reports), a transient
+    one is retried after a backoff until `runtime.max_retries` are spent, then dead."""
+    text = mask_text(str(error))
+    reason = f"{error.code}: {text}" if error.code else text
+    if isinstance(error, PermanentDeliveryError):
+        opted_out = error.code == TWILIO_UNSUBSCRIBED or isinstance(error, OptedOutDeliveryError)
+        return AfterFailure("failed", reason, reason, opt_out=opted_out)
+    if retries >= runtime.max_retries:
+        dead = f"gave up after {attempt} attempts; last error {reason}"
+        return AfterFailure("dead", dead, dead, opt_out=False)
+    delay_ms = retry_delay_ms(runtime, retries, getattr(error, "retry_after_s", None))
+    detail = f"retry in {delay_ms} ms after {reason}"
+    return AfterFailure("queued", detail, reason, opt_out=False, retry_in_ms=delay_ms)
+
+
 def _record_failure(
     runtime: Runtime, session: Session, answer: ProviderAnswer, now: datetime
 ) -> Outcome:
@@ -302,30 +367,20 @@ def _record_failure(
     error = answer.error
     assert error is not None
     permanent = isinstance(error, PermanentDeliveryError)
-    record = answer.attempt_record("permanent" if permanent else "transient")
-    outbox.record_attempt(session, answer.notification_id, record)
-    code, text = record.error_code, record.error_text
-    reason = f"{code}: {text}" if code else text
-    if permanent:
-        if code == TWILIO_UNSUBSCRIBED or isinstance(error, OptedOutDeliveryError):
-            record_opt_out(session, answer.address, answer.channel, source="provider", now=now)
-        _move(session, answer, now, "failed", detail=reason, last_error=reason)
-        return Outcome("failed", detail=reason)
-    if answer.retries >= runtime.max_retries:
-        dead = f"gave up after {answer.attempt} attempts; last error {reason}"
-        _move(session, answer, now, "dead", detail=dead, last_error=dead)
-        return Outcome("dead", detail=dead)
-    delay_ms = retry_delay_ms(runtime, answer.retries, getattr(error, "retry_after_s", None))
-    _move(
+    outbox.record_attempt(
         session,
-        answer,
-        now,
-        "queued",
-        detail=f"retry in {delay_ms} ms after {reason}",
-        last_error=reason,
-        not_before=now + timedelta(milliseconds=delay_ms),
+        answer.notification_id,
+        answer.attempt_record("permanent" if permanent else "transient"),
     )
-    return Outcome("queued", retry_in_ms=delay_ms, detail=reason)
+    then = after_failure(runtime, error, attempt=answer.attempt, retries=answer.retries)
+    if then.opt_out:
+        record_opt_out(session, answer.address, answer.channel, source="provider", now=now)
+    later = None if then.retry_in_ms is None else now + timedelta(milliseconds=then.retry_in_ms)
+    values: dict[str, object] = {"last_error": then.last_error}
+    if later is not None:
+        values["not_before"] = later
+    _move(session, answer, now, then.status, detail=then.detail, **values)
+    return then.outcome()
 
 
 def _move(

@@ -229,7 +229,7 @@ def _charts(ctx: Ctx, t: Labels, *, now: datetime, tz: str, per: str) -> dict[st
     fmt = "%H:00" if per == "hour" else "%m-%d"
     volume_svg = stacked_bars_svg(
         [b.strftime(fmt) for b in vol.buckets],
-        vol.series,
+        {f"{t.word('kind', k)} · {t.word('channel', c)}": n for (k, c), n in vol.series.items()},
         title=t("chart.volume", unit=t(f"chart.unit.{per}")),
         empty=t("chart.empty"),
     )

@@ -171,6 +171,29 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "docs.title": ("接口文档", "API reference"),
 }
 
+#: (group, code) → (zh-CN, en): the codes the delivery log stores, as a person reads them;
+#: a code missing here is shown as it is stored
+CODE_WORDS: Mapping[tuple[str, str], tuple[str, str]] = {
+    ("kind", "liaison_digest"): ("联络员待办汇总", "liaison digest"),
+    ("kind", "event_reminder"): ("活动提醒", "event reminder"),
+    ("kind", "political_birthday"): ("政治生日祝福", "political birthday"),
+    ("kind", "branch_escalation"): ("支部督办提醒", "branch escalation"),
+    ("channel", "sms"): ("短信", "SMS"),
+    ("channel", "email"): ("邮件", "email"),
+    ("channel", "wecom"): ("企业微信", "WeCom"),
+    ("status", "pending"): ("待入队", "pending"),
+    ("status", "queued"): ("排队中", "queued"),
+    ("status", "sending"): ("发送中", "sending"),
+    ("status", "sent"): ("已发", "sent"),
+    ("status", "delivered"): ("已送达", "delivered"),
+    ("status", "undelivered"): ("未送达", "undelivered"),
+    ("status", "failed"): ("失败", "failed"),
+    ("status", "suppressed"): ("已退订不发", "opted out"),
+    ("status", "deferred"): ("待免打扰结束", "deferred"),
+    ("status", "cancelled"): ("已取消", "cancelled"),
+    ("status", "dead"): ("已放弃", "dead"),
+}
+
 
 @dataclass(frozen=True)
 class Labels:
@@ -182,6 +205,13 @@ class Labels:
         zh, en = LABELS[key]
         text = en if self.lang == EN else zh
         return text.format(**params) if params else text
+
+    def word(self, group: str, code: str) -> str:
+        """A stored code (`kind`, `channel` or `status`) in this language, else the code."""
+        words = CODE_WORDS.get((group, code))
+        if words is None:
+            return code
+        return words[1] if self.lang == EN else words[0]
 
 
 def choose_lang(asked: str | None, remembered: str | None = None) -> str:

@@ -17,7 +17,7 @@ from shared.models import DeliveryAttempt, Notification
 @dataclass(frozen=True)
 class Volumes:
     buckets: list[datetime]  #: local starts of the hours or days, oldest first
-    series: dict[str, list[int]]  #: "kind · channel" → a count per bucket
+    series: dict[tuple[str, str], list[int]]  #: (kind, channel) → a count per bucket
 
 
 def _utc_hour(engine: Engine) -> ColumnElement[str]:
@@ -45,7 +45,7 @@ def volumes(engine: Engine, *, now: datetime, tz: str, per: str, count: int) -> 
         ]
     index = {b: i for i, b in enumerate(buckets)}
     hour = _utc_hour(engine)
-    series: dict[str, list[int]] = defaultdict(lambda: [0] * len(buckets))
+    series: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * len(buckets))
     with engine.connect() as conn:
         rows = conn.execute(
             select(hour, Notification.kind, Notification.channel, func.count())
@@ -61,7 +61,7 @@ def volumes(engine: Engine, *, now: datetime, tz: str, per: str, count: int) -> 
                 else local.replace(hour=0, minute=0, second=0, microsecond=0)
             )
             if key in index:
-                series[f"{kind} · {channel}"][index[key]] += int(n)
+                series[(str(kind), str(channel))][index[key]] += int(n)
     return Volumes(buckets, dict(sorted(series.items())))
 
 

@@ -93,6 +93,20 @@ EVENT_TYPES = (
 _phone = {"type": ValueType.PHONE, "personal": True}
 _email = {"type": ValueType.EMAIL, "personal": True}
 
+#: how a member or a liaison is reached: their language, channels and WeCom account
+_HOW_TO_REACH = (
+    Column("locale", ("语言",), default="zh-CN", max_length=16),
+    Column(
+        "channels",
+        ("接收方式",),
+        type=ValueType.CHOICE,
+        choices=CHANNELS,
+        spellings=words.CHANNEL_PARTS,
+        default="sms",
+    ),
+    Column("wecom_userid", ("企业微信账号", "企业微信"), max_length=64),
+)
+
 ORGANIZATIONS = Kind(
     "organizations",
     (
@@ -134,16 +148,7 @@ MEMBERS = Kind(
             spellings=words.STATUSES,
             default="active",
         ),
-        Column("locale", ("语言",), default="zh-CN", max_length=16),
-        Column(
-            "channels",
-            ("接收方式",),
-            type=ValueType.CHOICE,
-            choices=CHANNELS,
-            spellings=words.CHANNEL_PARTS,
-            default="sms",
-        ),
-        Column("wecom_userid", ("企业微信账号", "企业微信"), max_length=64),
+        *_HOW_TO_REACH,
     ),
     key=("member_id",),
     entity=True,
@@ -164,16 +169,7 @@ LIAISONS = Kind(
         Column("org", ("所属组织",), required=True, references="organizations"),
         Column("phone", ("手机号",), **_phone),  # type: ignore[arg-type]
         Column("email", ("邮箱",), **_email),  # type: ignore[arg-type]
-        Column("locale", ("语言",), default="zh-CN", max_length=16),
-        Column(
-            "channels",
-            ("接收方式",),
-            type=ValueType.CHOICE,
-            choices=CHANNELS,
-            spellings=words.CHANNEL_PARTS,
-            default="sms",
-        ),
-        Column("wecom_userid", ("企业微信账号", "企业微信"), max_length=64),
+        *_HOW_TO_REACH,
     ),
     key=("liaison_id",),
     entity=True,

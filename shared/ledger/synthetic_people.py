@@ -118,6 +118,12 @@ def _id_number(rng: random.Random, born: date, male: bool, codes: OrderCodes) ->
 
 
 def draw_person(rng: random.Random, as_of: date, number: int, codes: OrderCodes) -> Person:
+    """One member, every attribute drawn from `rng`.
+
+    Longer than our functions usually are, on purpose: the order of the draws *is* the
+    ledger. Split into helpers it must keep exactly this order, or every synthetic
+    ledger of a given seed changes (and with it the benchmarks' and drills' baselines).
+    """
     today = as_of.toordinal()
     name, pinyin = person_name(rng)
     male = rng.random() < 0.6

@@ -15,7 +15,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from itertools import chain, islice
 from typing import Any
 
@@ -125,13 +125,7 @@ def plan(
     digest_orgs = digest.due_occasions(view, digest.KIND)
     escalation_orgs = digest.due_occasions(view, digest.ESCALATION)
     greeting_days = birthdays.due_days(view)
-    with engine.connect() as conn:
-        reminders = events.due_reminders(conn, view)
-        # Small enough to hold (one branch's members per reminder, one day's birthdays);
-        # read before the write transaction so SQLite's single writer is held briefly.
-        member_drafts = [d for unit in reminders for d in events.reminder_drafts(conn, view, unit)]
-        for day, orgs in sorted(greeting_days.items()):
-            member_drafts.extend(birthdays.greeting_drafts(conn, view, day, orgs))
+    reminders, member_drafts = _member_drafts(engine, view, greeting_days)
     marks = [
         *((digest.KIND, org, day.isoformat()) for org, day in digest_orgs.items()),
         *((digest.ESCALATION, org, day.isoformat()) for org, day in escalation_orgs.items()),
@@ -166,6 +160,21 @@ def plan(
         dict(report.occasions),
     )
     return report
+
+
+def _member_drafts(
+    engine: Engine, view: ShardView, greeting_days: dict[date, list[str]]
+) -> tuple[list[events.ReminderUnit], list[Draft]]:
+    """The event reminders due, and the drafts to members: of those reminders and of the
+    birthday greetings of `greeting_days`."""
+    with engine.connect() as conn:
+        reminders = events.due_reminders(conn, view)
+        # Small enough to hold (one branch's members per reminder, one day's birthdays);
+        # read before the write transaction so SQLite's single writer is held briefly.
+        drafts = [d for unit in reminders for d in events.reminder_drafts(conn, view, unit)]
+        for day, orgs in sorted(greeting_days.items()):
+            drafts.extend(birthdays.greeting_drafts(conn, view, day, orgs))
+    return reminders, drafts
 
 
 def _write(

@@ -106,7 +106,8 @@ def fact_stream(
         )
     )
     stmt = in_member_order(conn, flt, stmt)
-    rows = stream_rows(conn, stmt, max(batch_size, _FACT_ROWS), opened, snapshot)
+    many = flt.member_ids is None
+    rows = stream_rows(conn, stmt, max(batch_size, _FACT_ROWS), opened, snapshot, many=many)
     return groupby(rows, key=_POSITION_OF_ROW)
 
 

@@ -147,7 +147,8 @@ def stream_members(
     try:
         snapshot = shared_snapshot(conn) if read_ahead else None
         stmt = in_member_order(conn, flt, _member_query(flt, needs))
-        members = stream_rows(conn, stmt, batch_size, opened, snapshot)
+        many = flt.member_ids is None  # else a few members, named (see `stream_rows`)
+        members = stream_rows(conn, stmt, batch_size, opened, snapshot, many=many)
         sources = fact_sources(needs, flt.as_of, earliest, campaign_ids, flt)
         fill = [source.fill for source in sources]
         # Both streams' queries are started before either is read (see `ReadAhead`).

@@ -142,13 +142,7 @@ def compliance_report(
     evaluated = min(end, today)
     if evaluated < start:
         raise PeriodError(f"the period {period} has not started yet")
-    with Session(engine) as session:
-        tree = OrgTree.load(session)
-        book = PolicyBook.load(session, tree)
-        liaisons = {
-            r.liaison_id: (r.org, r.name)
-            for r in session.execute(select(Liaison.liaison_id, Liaison.org, Liaison.name))
-        }
+    tree, book, liaisons = _read_policy(engine)
     root_orgs = [org] if org else sorted(c for c, p in tree.parents.items() if p is None)
     for code in root_orgs:
         tree.require(code)
@@ -189,6 +183,18 @@ def compliance_report(
     unassigned.sort(key=lambda x: (x.org, x.member_id))
     rows = _rolled_up(tree, own, root_orgs)
     return Report(start, end, evaluated, rows, max_load, over_loaded, tuple(unassigned))
+
+
+def _read_policy(engine: Engine) -> tuple[OrgTree, PolicyBook, dict[str, tuple[str, str]]]:
+    """The tree, the policy and each liaison's (organization, name)."""
+    with Session(engine) as session:
+        tree = OrgTree.load(session)
+        book = PolicyBook.load(session, tree)
+        liaisons = {
+            r.liaison_id: (r.org, r.name)
+            for r in session.execute(select(Liaison.liaison_id, Liaison.org, Liaison.name))
+        }
+    return tree, book, liaisons
 
 
 def _over_loaded(

@@ -33,6 +33,7 @@ def test_a_synthetic_ledger_imports_whole_and_exercises_every_default_rule(
     report = import_files(engine, list(synthetic.files))
 
     assert report.warnings == ()
+    assert len(synthetic.rows) > 1
     for kind, rows in synthetic.rows.items():
         assert report.read(kind) == rows, kind
         assert report.written(kind) == rows, kind

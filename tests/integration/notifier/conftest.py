@@ -8,13 +8,11 @@ from typing import Any
 
 import dramatiq
 import pytest
-import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 
 from services.bootstrap import bootstrap
 from services.notifier.actors import NotifierActors
-from services.notifier.broker import build_broker
 from services.notifier.outbox import create_notification
 from services.notifier.rendering import render_message
 from services.notifier.runtime import Runtime
@@ -26,6 +24,7 @@ from services.notifier.testing.twilio_server import (
     TEST_AUTH_TOKEN,
     TwilioTestServer,
 )
+from services.notifier.testing.wecom_server import WeComTestServer
 from shared.clock import FixedClock
 from shared.db import transaction
 from shared.settings import load_settings
@@ -45,6 +44,13 @@ def twilio_server() -> Iterator[TwilioTestServer]:
 def twilio(twilio_server: TwilioTestServer) -> TwilioTestServer:
     twilio_server.reset()
     return twilio_server
+
+
+@pytest.fixture
+def wecom() -> Iterator[WeComTestServer]:
+    """A loopback WeCom API that knows the user zhangsan."""
+    with WeComTestServer(users={"zhangsan"}) as server:
+        yield server
 
 
 @pytest.fixture
@@ -86,20 +92,6 @@ def runtime(
         min_backoff_ms=10,
         max_backoff_ms=50,
     )
-
-
-@pytest.fixture
-def redis_client(redis_server_url: str) -> redis.Redis:
-    client = redis.Redis.from_url(redis_server_url)
-    client.flushdb()
-    return client
-
-
-@pytest.fixture
-def broker(redis_server_url: str, redis_client: redis.Redis) -> Iterator[RedisBroker]:
-    broker = build_broker(redis_server_url, load_settings({}))
-    yield broker
-    broker.close()
 
 
 @pytest.fixture

@@ -52,12 +52,6 @@ def aliyun(aliyun_server: AliyunSmsTestServer) -> AliyunSmsTestServer:
 
 
 @pytest.fixture
-def wecom() -> Iterator[WeComTestServer]:
-    with WeComTestServer(users={"zhangsan"}) as server:
-        yield server
-
-
-@pytest.fixture
 def routed(runtime: Runtime, aliyun: AliyunSmsTestServer, wecom: WeComTestServer) -> Runtime:
     """The conftest runtime (Twilio the SMS default) with Alibaba Cloud and WeCom added."""
     aliyun_sender = AliyunSmsSender(

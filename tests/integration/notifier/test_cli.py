@@ -143,10 +143,13 @@ def test_the_deliveries_table_fits_80_columns_in_local_time_with_a_total_line(
     assert lines[0].split()[:3] == ["编号", "时间", "类型"]
     local = DAYTIME.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
     assert local in out and "+00:00" not in out
-    assert lines[-1].startswith("共 3 条") and "dead 1" in lines[-1]
+    # the kind, channel and status read as words, not as the codes the log stores
+    assert "政治生日祝福" in lines[1] and "短信" in lines[1] and "political_birthday" not in out
+    assert lines[-1].startswith("共 3 条") and "已放弃 1" in lines[-1]
     code, out = invoke("deliveries", "--lang", "en", "--limit", "1")
     assert out.splitlines()[0].split()[:2] == ["id", "when"]
     assert "3 in all" in out and "only the newest 1 listed" in out
+    assert "political birth…" in out  # the English kind, cut to its column
     code, out = invoke("deliveries", "--lang", "fr")
     assert code != 0
 

@@ -3,8 +3,6 @@ the access token cached and refreshed, errcodes sorted transient/permanent."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
@@ -27,12 +25,6 @@ CARD = OutgoingMessage(
     text="流动党员联络：您有2项待办\n张三同志，截至11月23日：\n1.王芳 每月联系 11月30日前",
     kind="liaison_digest",
 )
-
-
-@pytest.fixture
-def wecom() -> Iterator[WeComTestServer]:
-    with WeComTestServer(users={"zhangsan"}) as server:
-        yield server
 
 
 def app_sender(wecom: WeComTestServer, **overrides: object) -> WeComAppSender:

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
@@ -17,7 +15,6 @@ from services.scheduler.tasks.policy import set_override
 from shared.clock import FixedClock
 from shared.db import transaction
 from shared.models import Liaison, Member, Notification, Organization
-from tests.integration.planner.ledger import load_synthetic
 
 AS_OF = date(2026, 11, 30)  # a Monday: digest day in the synthetic county
 
@@ -25,12 +22,6 @@ AS_OF = date(2026, 11, 30)  # a Monday: digest day in the synthetic county
 def at(day: date, hh: int, mm: int = 0) -> datetime:
     """Shanghai wall-clock time as UTC."""
     return datetime(day.year, day.month, day.day, hh, mm, tzinfo=UTC) - timedelta(hours=8)
-
-
-@pytest.fixture
-def ledger(engine: Engine, tmp_path: Path) -> Engine:
-    load_synthetic(engine, tmp_path / "ledger", members=300, as_of=AS_OF)
-    return engine
 
 
 def roots(session: Session) -> list[str]:

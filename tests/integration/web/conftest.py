@@ -26,13 +26,6 @@ PUBLIC_URL = "https://liaison.example.org"
 
 
 @pytest.fixture
-def redis_client(redis_server_url: str) -> redis.Redis:
-    client = redis.Redis.from_url(redis_server_url)
-    client.flushdb()
-    return client
-
-
-@pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(NOW)
 

@@ -144,9 +144,12 @@ def test_without_a_configured_secret_the_route_accepts_nothing(
     tmp_path: Any,
     sent_id: int,
 ) -> None:
+    clients = 0
     for client in app_client(database_url, redis_server_url, clock, tmp_path, ""):
         assert client.post("/webhooks/aliyun/sms-report/", json=[]).status_code == 404
         assert client.post("/webhooks/aliyun/sms-report/x", json=[]).status_code == 404
+        clients += 1
+    assert clients == 1
     assert status_of(engine, sent_id)[0] == "sent"
 
 

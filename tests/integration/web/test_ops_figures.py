@@ -54,13 +54,13 @@ def test_volumes_are_counted_per_local_hour_and_day_by_kind_and_channel(engine: 
     )
     hourly = volumes(engine, now=now, tz=SHANGHAI, per="hour", count=3)
     assert [b.strftime("%H:%M") for b in hourly.buckets] == ["14:00", "15:00", "16:00"]
-    assert hourly.series == {"digest · email": [0, 1, 0], "digest · sms": [0, 0, 2]}
+    assert hourly.series == {("digest", "email"): [0, 1, 0], ("digest", "sms"): [0, 0, 2]}
     daily = volumes(engine, now=now, tz=SHANGHAI, per="day", count=2)
     assert [b.strftime("%m-%d") for b in daily.buckets] == ["12-02", "12-03"]
     assert daily.series == {
-        "birthday · sms": [1, 1],
-        "digest · email": [0, 1],
-        "digest · sms": [0, 2],
+        ("birthday", "sms"): [1, 1],
+        ("digest", "email"): [0, 1],
+        ("digest", "sms"): [0, 2],
     }
 
 

@@ -9,30 +9,10 @@ from contextlib import AbstractContextManager, contextmanager
 import pytest
 import redis
 
-from services.notifier.outages import (
-    OutageTolerantLimiter,
-    Patience,
-    Pauses,
-    wait_until_back,
-)
+from services.notifier.outages import OutageTolerantLimiter, Patience, wait_until_back
+from tests.unit.notifier.pause_clock import PauseClock
 
 PATIENCE = Patience(wait_s=1.0, first_pause_s=0.1, max_pause_s=0.4)
-
-
-class TestClock:
-    __test__ = False
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    @property
-    def pauses(self) -> Pauses:
-        return Pauses(monotonic=lambda: self.now, sleep=self.sleep)
 
 
 class FlakyLimiter:
@@ -57,7 +37,7 @@ class FlakyLimiter:
 
 
 def test_a_send_waits_for_its_limiter_s_redis_and_gives_the_slot_back() -> None:
-    clock, inner = TestClock(), FlakyLimiter(refusals=3)
+    clock, inner = PauseClock(), FlakyLimiter(refusals=3)
     limiter = OutageTolerantLimiter(inner, patience=PATIENCE, pauses=clock.pauses)
     with limiter.slot():
         assert inner.entered == 1
@@ -66,7 +46,7 @@ def test_a_send_waits_for_its_limiter_s_redis_and_gives_the_slot_back() -> None:
 
 
 def test_a_limiter_s_redis_away_longer_than_the_patience_fails_the_send() -> None:
-    clock, inner = TestClock(), FlakyLimiter(refusals=100)
+    clock, inner = PauseClock(), FlakyLimiter(refusals=100)
     limiter = OutageTolerantLimiter(inner, patience=PATIENCE, pauses=clock.pauses)
     with pytest.raises(redis.ConnectionError), limiter.slot():
         pytest.fail("a slot was given")
@@ -75,10 +55,10 @@ def test_a_limiter_s_redis_away_longer_than_the_patience_fails_the_send() -> Non
 
 
 def test_waiting_for_a_server_says_whether_it_came_back_in_time() -> None:
-    clock = TestClock()
+    clock = PauseClock()
     answers = iter([False, False, True])
     assert wait_until_back(lambda: next(answers), PATIENCE, pauses=clock.pauses) is True
     assert clock.slept == [0.1, 0.2]
-    never = TestClock()
+    never = PauseClock()
     assert wait_until_back(lambda: False, PATIENCE, pauses=never.pauses) is False
     assert never.slept and never.now <= PATIENCE.wait_s

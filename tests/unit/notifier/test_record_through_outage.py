@@ -10,33 +10,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.notifier import delivery
 from services.notifier.delivery import Outcome, record_through_outage
-from services.notifier.outages import Pauses
+from tests.unit.notifier.pause_clock import PauseClock
 
 
 def outage() -> OperationalError:
     return OperationalError("UPDATE notifications …", {}, ConnectionRefusedError("refused"))
 
 
-class TestClock:
-    """A monotonic clock that moves only when the loop sleeps."""
-
-    __test__ = False
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    @property
-    def pauses(self) -> Pauses:
-        return Pauses(monotonic=lambda: self.now, sleep=self.sleep)
-
-
 def test_the_answer_is_written_when_the_database_answers_again() -> None:
-    clock = TestClock()
+    clock = PauseClock()
     calls = []
 
     def record() -> Outcome:
@@ -50,7 +32,7 @@ def test_the_answer_is_written_when_the_database_answers_again() -> None:
 
 
 def test_an_error_that_is_not_an_outage_is_raised_at_once() -> None:
-    clock = TestClock()
+    clock = PauseClock()
 
     def record() -> Outcome:
         raise IntegrityError("INSERT …", {}, ValueError("duplicate"))
@@ -61,7 +43,7 @@ def test_an_error_that_is_not_an_outage_is_raised_at_once() -> None:
 
 
 def test_an_outage_longer_than_the_claim_lives_is_raised_in_the_end() -> None:
-    clock = TestClock()
+    clock = PauseClock()
 
     def record() -> Outcome:
         raise outage()

@@ -106,6 +106,20 @@ def test_every_label_has_the_same_placeholders_in_chinese_and_english() -> None:
     assert choose_lang("fr", None) == ZH and choose_lang(None, "en") == EN
 
 
+def test_every_kind_channel_and_status_the_log_stores_reads_as_words_in_chinese() -> None:
+    from services.scheduler.planning.presenting import KINDS
+    from shared.models.notifications import CHANNELS, NOTIFICATION_STATUSES
+
+    codes = [("kind", k) for k in KINDS] + [("channel", c) for c in CHANNELS]
+    codes += [("status", s) for s in NOTIFICATION_STATUSES]
+    assert len(codes) == len(KINDS) + len(CHANNELS) + len(NOTIFICATION_STATUSES) >= 17
+    for group, code in codes:
+        zh = Labels(ZH).word(group, code)
+        assert zh != code and all(not ch.isascii() or ch == " " for ch in zh), (group, code)
+        assert Labels(EN).word(group, code).isascii()
+    assert Labels(ZH).word("kind", "some_future_kind") == "some_future_kind"
+
+
 def test_a_dead_reason_leaves_out_the_attempt_count_and_masks_numbers() -> None:
     five = reason_of("gave up after 5 attempts; last error smtp: connection refused")
     three = reason_of("gave up after 3 attempts; last error smtp: connection refused")
