@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, case, insert, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    bindparam,
+    case,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.models import DeliveryAttempt, Notification, NotificationEvent, OptOut
@@ -203,10 +214,12 @@ def store_data(conn: Connection, data: Mapping[int, Mapping[str, Any]],
                *, from_statuses: Collection[str]) -> None:  # fmt: skip
     """Keep the data a refresher gave (what is rendered is what is kept), on the rows
     still holding one of `from_statuses` (one statement, executed for many rows)."""
-    if data:
-        conn.execute(
-            update(_N)
-            .where(_N.c.id == bindparam("b_id"), _N.c.status.in_(list(from_statuses)))
-            .values(data=bindparam("b_data")),
-            [{"b_id": i, "b_data": dict(d)} for i, d in data.items()],
-        )
+    if not data:
+        return
+    # executemany takes no expanding IN list: the statuses (our own constants) are
+    # compared one by one instead.
+    holds = or_(*(_N.c.status == literal(s) for s in from_statuses))
+    conn.execute(
+        update(_N).where(_N.c.id == bindparam("b_id"), holds).values(data=bindparam("b_data")),
+        [{"b_id": i, "b_data": dict(d)} for i, d in data.items()],
+    )

@@ -215,10 +215,11 @@ def test_kinds_with_a_refresher_are_refreshed_in_the_batch_and_rows_held_elsewhe
     make_notification: NotificationFactory,
 ) -> None:
     kept = make_notification(address=phone(1))
+    also = make_notification(address=phone(4))  # two kept: their data in one executemany
     emptied = make_notification(address=phone(2), recipient_id="M-gone")
     held = make_notification(address=phone(3))
     missing = 10_000_000
-    queued(engine, [kept, emptied, held], runtime)
+    queued(engine, [kept, also, emptied, held], runtime)
     with transaction(engine) as session:  # another run claimed it a moment ago
         session.get_one(Notification, held).status = "sending"
     seen: list[list[int]] = []
@@ -234,19 +235,20 @@ def test_kinds_with_a_refresher_are_refreshed_in_the_batch_and_rows_held_elsewhe
         done: dict[int, Outcome] = {}
         deliver_batch(
             runtime,
-            [kept, emptied, held, missing],
+            [kept, also, emptied, held, missing],
             on_done=done.__setitem__,
             fallback=lambda i: taken.append(i) or Outcome("skipped"),
         )
     finally:
         unregister_refresher(KIND)
-    assert seen == [[kept, emptied]]  # one call for the kind
+    assert seen == [[kept, also, emptied]]  # one call for the kind
     assert taken == [held]
     assert done[kept].status == "sent" and done[emptied].status == "cancelled"
     assert done[missing] == Outcome("skipped", detail="no such notification")
-    state = rows(engine, [kept, emptied])
-    assert state[kept].data["fresh"] == 1 and state[emptied].status == "cancelled"
-    assert [r.form["To"] for r in twilio.sent()] == [phone(1)]
+    state = rows(engine, [kept, also, emptied])
+    assert state[kept].data["fresh"] == 1 and state[also].data["fresh"] == 1
+    assert state[emptied].status == "cancelled"
+    assert sorted(r.form["To"] for r in twilio.sent()) == [phone(1), phone(4)]
 
 
 def lost_run(engine: Engine, runtime: Runtime, ids: list[int], *, sent: int) -> datetime:
