@@ -25,7 +25,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,16 +35,17 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from services.notifier import claims
+from services.notifier.claim_marks import ClaimMarks
 from services.notifier.claims import Row
 from services.notifier.delivery import (
     LIVE_SEND_S,
     RECORD_PATIENCE,
-    TWILIO_UNSUBSCRIBED,
     Outcome,
-    retry_delay_ms,
+    after_failure,
+    call_provider,
 )
 from services.notifier.hot_engine import lean_engine
-from services.notifier.outages import OutageTolerantLimiter, through_outage
+from services.notifier.outages import REDIS_OUTAGE_ERRORS, OutageTolerantLimiter, through_outage
 from services.notifier.outbox import CLAIMABLE_STATUSES
 from services.notifier.rate_limit import Limiter
 from services.notifier.refreshers import refresh_many, refresher_for
@@ -53,7 +55,6 @@ from services.notifier.senders.routing import route
 from shared.errors import (
     DeliveryError,
     LiaisonError,
-    OptedOutDeliveryError,
     PermanentDeliveryError,
 )
 from shared.masking import mask_text
@@ -70,6 +71,8 @@ CLAIM_HOLD_S = LIVE_SEND_S - 10
 #: the outcome of a row claimed and given back unsent; the actor sends it on again
 RELEASED = "claim given back unsent: the batch was paced longer than a claim may be held"
 
+#: the event of a claim a lost run left unsent (its mark says so), given back to be sent
+RECOVERED = "a lost run's claim, never sent (its claim mark says so): given back"
 #: a batch starts no new chunk after this long: well inside the broker's time limit
 #: (`broker.DEFAULT_TIME_LIMIT_MS`, 300 s), which would interrupt a send anywhere
 BATCH_BUDGET_S = 120.0
@@ -109,7 +112,9 @@ def deliver_batch(
     unique = list(dict.fromkeys(ids))
     with engine.connect() as conn:
         rows = claims.read_rows(conn, unique)
-        fast = [rows[i] for i in unique if i in rows and rows[i].status in CLAIMABLE_STATUSES]
+    rows.update(_recover_unsent(runtime, engine, rows.values()))
+    fast = [rows[i] for i in unique if i in rows and rows[i].status in CLAIMABLE_STATUSES]
+    with engine.connect() as conn:
         stopped = claims.opted_out(conn, [(r.address, r.channel) for r in fast])
     fast_ids = {r.id for r in fast}
     for i in unique:
@@ -132,6 +137,32 @@ def deliver_batch(
                 on_done(s.row.id, Outcome("queued", detail=HANDED_ON))
             return
         _send_chunk(runtime, engine, sendable[start : start + size], on_done)
+
+
+def _recover_unsent(runtime: Runtime, engine: Any, rows: Iterable[Row]) -> dict[int, Row]:
+    """Give back the claims a lost run left unsent (`claim_marks`); the rows given back,
+    now queued again. Only claims older than LIVE_SEND_S: a live run never starts a send
+    on a claim older than CLAIM_HOLD_S, so it cannot be about to send these."""
+    marks = runtime.claim_marks
+    if marks is None:
+        return {}
+    now = runtime.clock.now()
+    old = [
+        r
+        for r in rows
+        if r.status == "sending" and now - r.updated_at > timedelta(seconds=LIVE_SEND_S)
+    ]
+    unsent = [r for r in old if marks.never_sent(r.id, r.updated_at)]
+    if not unsent:
+        return {}
+    with engine.begin() as conn:
+        back = set(claims.release(conn, [r.id for r in unsent], now=now, detail=RECOVERED))
+    log.warning("gave back %d claim(s) a lost run left unsent", len(back))
+    return {
+        r.id: dataclasses.replace(r, status="queued", attempts=r.attempts - 1, updated_at=now)
+        for r in unsent
+        if r.id in back
+    }
 
 
 def _decide(
@@ -276,6 +307,7 @@ def _chunk_size(limiters: Iterable[Limiter]) -> int:
 def _send_chunk(runtime: Runtime, engine: Any, chunk: Sequence[_Sendable], on_done: OnDone) -> None:
     """Claim `chunk`, send what was claimed, record every answer (even when an outage cuts
     the chunk short: what a provider took must not be forgotten)."""
+    claimed_at = runtime.clock.now()
     with engine.begin() as conn:
         claims.store_data(
             conn,
@@ -283,9 +315,8 @@ def _send_chunk(runtime: Runtime, engine: Any, chunk: Sequence[_Sendable], on_do
             from_statuses=CLAIMABLE_STATUSES,
         )
         claimed = claims.claim(
-            conn, [s.row.id for s in chunk], from_statuses=CLAIMABLE_STATUSES,
-            now=runtime.clock.now(),
-        )  # fmt: skip
+            conn, [s.row.id for s in chunk], from_statuses=CLAIMABLE_STATUSES, now=claimed_at
+        )
     for s in chunk:
         if s.row.id not in claimed:
             on_done(s.row.id, Outcome("skipped", detail="taken by another run"))
@@ -293,6 +324,8 @@ def _send_chunk(runtime: Runtime, engine: Any, chunk: Sequence[_Sendable], on_do
     answers: list[_Answer] = []
     held_since = time.monotonic()
     try:
+        if runtime.claim_marks is not None:
+            runtime.claim_marks.set_unsent([s.row.id for s in mine], claimed_at)
         for s in mine:
             if time.monotonic() - held_since > CLAIM_HOLD_S:
                 break
@@ -302,25 +335,47 @@ def _send_chunk(runtime: Runtime, engine: Any, chunk: Sequence[_Sendable], on_do
         # and the claims not yet used are given back.
         unsent = [s.row.id for s in mine[len(answers) :]]
         outcomes = _through_outage(lambda: _record(runtime, engine, answers, unsent))
+        _forget_marks(runtime, unsent)
         for i, outcome in outcomes.items():
             on_done(i, outcome)
 
 
+def _forget_marks(runtime: Runtime, ids: Sequence[int]) -> None:
+    """Tidy the marks of claims given back. Only tidying: a mark is worth nothing once its
+    claim is gone (it names the claim's instant), and it expires by itself."""
+    if runtime.claim_marks is None or not ids:
+        return
+    try:
+        runtime.claim_marks.forget(ids)
+    except REDIS_OUTAGE_ERRORS as exc:
+        log.warning("could not tidy %d claim mark(s) (%s); they expire", len(ids), exc)
+
+
 def _send(runtime: Runtime, s: _Sendable, attempt: int) -> _Answer:
-    error: DeliveryError | None = None
-    result: SendResult | None = None
-    with s.limiter.slot():
-        started_at = runtime.clock.now()
-        started = time.perf_counter()
-        try:
-            result = s.sender.send(s.message)
-        except DeliveryError as exc:
-            error = exc
-        except Exception as exc:
-            log.exception("sender %s raised an untranslated error", s.sender.provider)
-            error = DeliveryError(f"unexpected {type(exc).__name__}: {mask_text(str(exc))}")
-        latency_ms = round((time.perf_counter() - started) * 1000)
-    return _Answer(s, attempt, started_at, latency_ms, result, error)
+    limiter = s.limiter
+    if runtime.claim_marks is not None:
+        limiter = _TakingMark(limiter, runtime.claim_marks, s.row.id)
+    call = call_provider(runtime, s.sender, limiter, s.message)
+    return _Answer(s, attempt, call.started_at, call.latency_ms, call.result, call.error)
+
+
+@dataclass(frozen=True)
+class _TakingMark:
+    """The row's limiter, taking its claim mark once the slot is held, right before the
+    request leaves: from then on it may have been sent."""
+
+    inner: Limiter
+    marks: ClaimMarks
+    notification_id: int
+
+    def slot(self) -> AbstractContextManager[None]:
+        return self._slot()
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        with self.inner.slot():
+            self.marks.take(self.notification_id)
+            yield
 
 
 def _record(
@@ -368,36 +423,20 @@ def _attempt_row(a: _Answer) -> dict[str, Any]:
 
 
 def _record_error(runtime: Runtime, conn: Connection, a: _Answer, now: datetime) -> Outcome:
-    """As `delivery._record` does for a first attempt that failed."""
-    error = a.error
-    assert error is not None
-    i = a.item.row.id
-    text = mask_text(str(error))
-    reason = f"{error.code}: {text}" if error.code else text
-    if isinstance(error, PermanentDeliveryError):
-        if error.code == TWILIO_UNSUBSCRIBED or isinstance(error, OptedOutDeliveryError):
-            claims.add_opt_out(
-                conn, a.item.row.address, a.item.row.channel, source="provider", now=now
-            )
-        claims.move(
-            conn, [i], from_statuses=("sending",), to="failed", now=now, detail=reason,
-            last_error=reason,
-        )  # fmt: skip
-        return Outcome("failed", detail=reason)
-    if runtime.max_retries <= 0:
-        dead = f"gave up after {a.attempt} attempts; last error {reason}"
-        claims.move(
-            conn, [i], from_statuses=("sending",), to="dead", now=now, detail=dead,
-            last_error=dead,
-        )  # fmt: skip
-        return Outcome("dead", detail=dead)
-    delay_ms = retry_delay_ms(runtime, 0, getattr(error, "retry_after_s", None))
+    """A first attempt that failed: `delivery.after_failure` decides, as for one by one."""
+    assert a.error is not None
+    then = after_failure(runtime, a.error, attempt=a.attempt, retries=0)
+    if then.opt_out:
+        row = a.item.row
+        claims.add_opt_out(conn, row.address, row.channel, source="provider", now=now)
+    values: dict[str, object] = {"last_error": then.last_error}
+    if then.retry_in_ms is not None:
+        values["not_before"] = now + timedelta(milliseconds=then.retry_in_ms)
     claims.move(
-        conn, [i], from_statuses=("sending",), to="queued", now=now,
-        detail=f"retry in {delay_ms} ms after {reason}", last_error=reason,
-        not_before=now + timedelta(milliseconds=delay_ms),
+        conn, [a.item.row.id], from_statuses=("sending",), to=then.status, now=now,
+        detail=then.detail, **values,
     )  # fmt: skip
-    return Outcome("queued", retry_in_ms=delay_ms, detail=reason)
+    return then.outcome()
 
 
 def _through_outage(record: Callable[[], dict[int, Outcome]]) -> dict[int, Outcome]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import redis
 from sqlalchemy import Engine
 
+from services.notifier.claim_marks import ClaimMarks
 from services.notifier.rate_limit import Limiter
 from services.notifier.rendering import render_message
 from services.notifier.runtime import Runtime
@@ -60,6 +61,7 @@ def build_runtime(
         limiters=build_limiters(settings, redis_client, senders),
         max_retries=settings.max_retries,
         stale_sending_s=settings.stale_sending_s,
+        claim_marks=ClaimMarks(redis_client),
         min_backoff_ms=settings.min_backoff_ms,
         max_backoff_ms=settings.max_backoff_ms,
         overrides_dir=Path(settings.templates_dir) if settings.templates_dir else None,

@@ -26,9 +26,10 @@ from services.notifier.outbox import (
     AttemptRecord,
     transition,
 )
+from services.notifier.rate_limit import Limiter
 from services.notifier.refreshers import refresher_for
 from services.notifier.runtime import Rendered, Runtime
-from services.notifier.senders.base import OutgoingMessage, SendResult
+from services.notifier.senders.base import OutgoingMessage, Sender, SendResult
 from services.notifier.senders.routing import route
 from shared.db import transaction
 from shared.errors import (
@@ -64,6 +65,37 @@ def deliver(runtime: Runtime, notification_id: int, *, retries: int = 0) -> Outc
         return prepared
     message, attempt = prepared
     sender, limiter = route(runtime.senders, runtime.limiters, message)
+    call = call_provider(runtime, sender, limiter, message)
+    answer = ProviderAnswer(
+        notification_id=notification_id,
+        attempt=attempt,
+        provider=sender.provider,
+        started_at=call.started_at,
+        latency_ms=call.latency_ms,
+        result=call.result,
+        error=call.error,
+        retries=retries,
+        address=message.to,
+        channel=message.channel,
+    )
+    return record_through_outage(lambda: _record(runtime, answer), notification_id)
+
+
+@dataclass(frozen=True)
+class ProviderCall:
+    """One call to a provider: when it started, how long it took, and what came back."""
+
+    started_at: datetime
+    latency_ms: int
+    result: SendResult | None  #: the provider took the message
+    error: DeliveryError | None  #: or it did not, and why
+
+
+def call_provider(
+    runtime: Runtime, sender: Sender, limiter: Limiter, message: OutgoingMessage
+) -> ProviderCall:
+    """Send `message` within a rate-limit slot; a sender's untranslated error becomes a
+    (transient) `DeliveryError`. Used by the one-by-one and the batch delivery alike."""
     error: DeliveryError | None = None
     result: SendResult | None = None
     with limiter.slot():
@@ -79,19 +111,7 @@ def deliver(runtime: Runtime, notification_id: int, *, retries: int = 0) -> Outc
             log.exception("sender %s raised an untranslated error", sender.provider)
             error = DeliveryError(f"unexpected {type(exc).__name__}: {mask_text(str(exc))}")
         latency_ms = round((time.perf_counter() - started) * 1000)
-    answer = ProviderAnswer(
-        notification_id=notification_id,
-        attempt=attempt,
-        provider=sender.provider,
-        started_at=started_at,
-        latency_ms=latency_ms,
-        result=result,
-        error=error,
-        retries=retries,
-        address=message.to,
-        channel=message.channel,
-    )
-    return record_through_outage(lambda: _record(runtime, answer), notification_id)
+    return ProviderCall(started_at, latency_ms, result, error)
 
 
 @dataclass(frozen=True)
@@ -306,6 +326,40 @@ def _record(runtime: Runtime, answer: ProviderAnswer) -> Outcome:
         return _record_failure(runtime, session, answer, now)
 
 
+@dataclass(frozen=True)
+class AfterFailure:
+    """What a refused attempt leads to: the row's next status and what to write on it."""
+
+    status: str  #: failed (for good), dead (retries spent) or queued (to try again)
+    detail: str  #: the status change's line in the notification's log
+    last_error: str
+    opt_out: bool  #: the provider says the person unsubscribed: stop sending to them
+    retry_in_ms: int | None = None  #: when queued
+
+    def outcome(self) -> Outcome:
+        reason = self.last_error
+        return Outcome(self.status, retry_in_ms=self.retry_in_ms, detail=reason)
+
+
+def after_failure(
+    runtime: Runtime, error: DeliveryError, *, attempt: int, retries: int
+) -> AfterFailure:
+    """The one decision on a refusal, for the one-by-one and the batch delivery alike:
+    a permanent error fails (and records an opt-out the provider reports), a transient
+    one is retried after a backoff until `runtime.max_retries` are spent, then dead."""
+    text = mask_text(str(error))
+    reason = f"{error.code}: {text}" if error.code else text
+    if isinstance(error, PermanentDeliveryError):
+        opted_out = error.code == TWILIO_UNSUBSCRIBED or isinstance(error, OptedOutDeliveryError)
+        return AfterFailure("failed", reason, reason, opt_out=opted_out)
+    if retries >= runtime.max_retries:
+        dead = f"gave up after {attempt} attempts; last error {reason}"
+        return AfterFailure("dead", dead, dead, opt_out=False)
+    delay_ms = retry_delay_ms(runtime, retries, getattr(error, "retry_after_s", None))
+    detail = f"retry in {delay_ms} ms after {reason}"
+    return AfterFailure("queued", detail, reason, opt_out=False, retry_in_ms=delay_ms)
+
+
 def _record_failure(
     runtime: Runtime, session: Session, answer: ProviderAnswer, now: datetime
 ) -> Outcome:
@@ -313,30 +367,20 @@ def _record_failure(
     error = answer.error
     assert error is not None
     permanent = isinstance(error, PermanentDeliveryError)
-    record = answer.attempt_record("permanent" if permanent else "transient")
-    outbox.record_attempt(session, answer.notification_id, record)
-    code, text = record.error_code, record.error_text
-    reason = f"{code}: {text}" if code else text
-    if permanent:
-        if code == TWILIO_UNSUBSCRIBED or isinstance(error, OptedOutDeliveryError):
-            record_opt_out(session, answer.address, answer.channel, source="provider", now=now)
-        _move(session, answer, now, "failed", detail=reason, last_error=reason)
-        return Outcome("failed", detail=reason)
-    if answer.retries >= runtime.max_retries:
-        dead = f"gave up after {answer.attempt} attempts; last error {reason}"
-        _move(session, answer, now, "dead", detail=dead, last_error=dead)
-        return Outcome("dead", detail=dead)
-    delay_ms = retry_delay_ms(runtime, answer.retries, getattr(error, "retry_after_s", None))
-    _move(
+    outbox.record_attempt(
         session,
-        answer,
-        now,
-        "queued",
-        detail=f"retry in {delay_ms} ms after {reason}",
-        last_error=reason,
-        not_before=now + timedelta(milliseconds=delay_ms),
+        answer.notification_id,
+        answer.attempt_record("permanent" if permanent else "transient"),
     )
-    return Outcome("queued", retry_in_ms=delay_ms, detail=reason)
+    then = after_failure(runtime, error, attempt=answer.attempt, retries=answer.retries)
+    if then.opt_out:
+        record_opt_out(session, answer.address, answer.channel, source="provider", now=now)
+    later = None if then.retry_in_ms is None else now + timedelta(milliseconds=then.retry_in_ms)
+    values: dict[str, object] = {"last_error": then.last_error}
+    if later is not None:
+        values["not_before"] = later
+    _move(session, answer, now, then.status, detail=then.detail, **values)
+    return then.outcome()
 
 
 def _move(

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
+from services.notifier.claim_marks import ClaimMarks
 from services.notifier.quiet_hours import DEFAULT_QUIET_END, DEFAULT_QUIET_START, release_time
 from services.notifier.rate_limit import Limiter
 from services.notifier.senders.base import Sender
@@ -71,3 +72,6 @@ class Runtime:
     quiet_end: time = DEFAULT_QUIET_END
     release_time: ReleaseTime = release_time
     stale_sending_s: int = DEFAULT_STALE_SENDING_S
+    #: marks of claimed rows not yet sent (Redis), so that a killed worker's unsent claims
+    #: are sent rather than dead-lettered; None: no marks, every lost claim dead-lettered
+    claim_marks: ClaimMarks | None = None

@@ -7,8 +7,10 @@ works without the script. Each task is a form whose buttons are the actions; a t
 it, the fact is recorded (source `page`) and the browser is sent back to the page
 (POST-redirect-GET), where the task is gone.
 
-Refusals are pages in Chinese with a status code: a forged link 404, an expired or
-revoked one 410, another liaison's member 403, a bad form 400, an oversized photo 413.
+The page speaks the liaison's locale (Chinese by default, English for `en`; page_words.py).
+Refusals are pages with a status code, Chinese where the link names no liaison: a forged
+link 404, an expired or revoked one 410, another liaison's member 403, a bad form 400, an
+oversized photo 413.
 A form from another origin is refused (the token in the path is a secret the other site
 would need as well, but a stray Origin is refused before anything is read).
 """
@@ -50,14 +52,7 @@ from services.web.page_recording import (
     is_assigned,
     record_tap,
 )
-from services.web.page_words import (
-    ACTION_LABELS,
-    INTERACTION_LABELS,
-    REFUSALS,
-    day_words,
-    phone_words,
-    status_words,
-)
+from services.web.page_words import ZH, PageWords, phone_words, words_for
 from shared.clock import local_today
 from shared.errors import ImportRejected
 from shared.models import Member, PageRecord
@@ -70,8 +65,6 @@ TEMPLATES = Path(__file__).parent / "templates"
 #: 64 KiB only here; the photo's own limit (LIAISON_PHOTO_MAX_BYTES) is checked below it.
 RECORD_BODY_MAX_BYTES = 16 * 1024 * 1024
 FORM_FIELD_MAX_BYTES = 8 * 1024  #: bytes: any one text field of the form
-#: what the page may say after a redirect, by code: nothing else from the query is shown
-NOTICES = {"already": "该任务已登记过，无需重复登记。"}
 PAGE_HEADERS = {
     # The link is the credential: keep the page out of caches, indexes and referrers.
     "Cache-Control": "no-store",
@@ -86,13 +79,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.globals.update(
-    action_labels=ACTION_LABELS,
-    interaction_labels=INTERACTION_LABELS,
-    day_words=day_words,
-    phone_words=phone_words,
-    status_words=status_words,
-)
+_env.globals.update(phone_words=phone_words)
 
 Ctx = Annotated[WebContext, Depends(get_ctx)]
 
@@ -124,9 +111,12 @@ def _render(name: str, status: int = 200, **values: Any) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
-def refusal(code: str) -> HTMLResponse:
-    status, title, advice = REFUSALS[code]
-    return _render("page_refused.html", status=status, title=title, advice=advice, code=code)
+def refusal(code: str, words: PageWords = ZH) -> HTMLResponse:
+    """The refusal page of `code`, in the liaison's words when the link named them."""
+    status, title, advice = words.refusals[code]
+    return _render(
+        "page_refused.html", status=status, title=title, advice=advice, code=code, w=words
+    )
 
 
 def _open(ctx: WebContext, page: PageSettings, token: str) -> LinkCheck | HTMLResponse:
@@ -159,10 +149,11 @@ def show_page(
         found = liaison_day(conn, check.liaison_id)
         if found is None:
             return refusal("forged")
-        name, timezone = found
+        name, timezone, locale = found
+        words = words_for(locale)
         # `done` names a record of this liaison's; anything else in it is ignored.
         shown = int(done) if done and done.isdigit() and len(done) < 19 else None
-        recorded = _recorded_line(conn, check, shown) if shown is not None else None
+        recorded = _recorded_line(conn, check, shown, words) if shown is not None else None
     today = local_today(ctx.clock, timezone)
     listing = page_listing(ctx.engine, check.liaison_id, name, today, book=policy.book(ctx.engine))
     return _render(
@@ -171,7 +162,8 @@ def show_page(
         today=today,
         token=token,
         recorded=recorded,
-        notice=NOTICES.get(notice or ""),
+        notice=words.notices.get(notice or ""),
+        w=words,
         # The liaison's own calendar day, as every other date on the page.
         expires_on=check.expires_at.astimezone(ZoneInfo(timezone)).date()
         if check.expires_at
@@ -181,7 +173,7 @@ def show_page(
     )
 
 
-def _recorded_line(conn: Any, check: LinkCheck, record_id: int) -> str | None:
+def _recorded_line(conn: Any, check: LinkCheck, record_id: int, words: PageWords) -> str | None:
     """ "已登记：张三 已上门走访（家中）" for a record of this liaison, else nothing."""
     row = conn.execute(
         select(PageRecord.action, Member.name)
@@ -190,7 +182,7 @@ def _recorded_line(conn: Any, check: LinkCheck, record_id: int) -> str | None:
     ).first()
     if row is None:
         return None
-    return f"已登记：{row.name} {ACTION_LABELS.get(row.action, row.action)}"
+    return words.recorded(row.name, row.action)
 
 
 @router.post("/p/{token}/record", max_body_size=RECORD_BODY_MAX_BYTES)
@@ -262,7 +254,7 @@ def _record(
         found = liaison_day(conn, check.liaison_id)
     if found is None:
         return refusal("forged")
-    today = local_today(ctx.clock, found[1])
+    today, words = local_today(ctx.clock, found[1]), words_for(found[2])
     tasks = liaison_tasks(ctx.engine, check.liaison_id, today, book=book)
     try:
         task = find_task(tasks, tap)
@@ -274,7 +266,7 @@ def _record(
                 # Their member, the task no longer open: a second tap or a reload.
                 return RedirectResponse(f"/p/{token}?notice=already", status_code=303)
         log.info("page record refused (%s): link %s", refused.code, check.link_id)
-        return refusal(refused.code)
+        return refusal(refused.code, words)
     with ctx.engine.connect() as conn:
         lineage = org_lineage(conn, task.org)
         campaign = open_campaign(conn, task, lineage) if task.rule == "materials_delivery" else None
@@ -295,12 +287,12 @@ def _record(
             photo=stored,
         )
     except PhotoRefused:
-        return refusal("photo_unreadable")
+        return refusal("photo_unreadable", words)
     except (PageRefused, ImportRejected) as exc:
         if stored is not None:
             (page.photos_dir / stored).unlink(missing_ok=True)
         log.info("page record refused: link %s: %s", check.link_id, exc)
-        return refusal(exc.code if isinstance(exc, PageRefused) else "bad_form")
+        return refusal(exc.code if isinstance(exc, PageRefused) else "bad_form", words)
     except BaseException:
         if stored is not None:  # no photo left behind without its record
             (page.photos_dir / stored).unlink(missing_ok=True)

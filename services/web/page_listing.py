@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from services.scheduler.tasks.due import DueQuery, Task, compute_due
 from services.scheduler.tasks.policy import PolicyBook
 from services.web.page_recording import actions_for
-from services.web.page_words import RULE_LABELS
 from shared.models import Campaign, Interaction, Liaison, MaterialDelivery, Member, Organization
 from shared.org_tree import OrgTree
 from shared.settings import DEFAULT_TIMEZONE
@@ -36,10 +35,6 @@ class PageTask:
     actions: tuple[str, ...]
     campaign_id: str | None = None
     campaign_title: str | None = None
-
-    @property
-    def label(self) -> str:
-        return RULE_LABELS.get(self.rule, self.rule)
 
     @property
     def key(self) -> str:
@@ -106,16 +101,16 @@ def liaison_tasks(
     return list(compute_due(engine, DueQuery(as_of, liaison_id=liaison_id), book=book))
 
 
-def liaison_day(conn: Connection, liaison_id: str) -> tuple[str, str] | None:
-    """(name, time zone) of a liaison, or None when there is no such liaison."""
+def liaison_day(conn: Connection, liaison_id: str) -> tuple[str, str, str] | None:
+    """(name, time zone, locale) of a liaison, or None when there is no such liaison."""
     row = conn.execute(
-        select(Liaison.name, Organization.timezone)
+        select(Liaison.name, Organization.timezone, Liaison.locale)
         .join(Organization, Organization.code == Liaison.org)
         .where(Liaison.liaison_id == liaison_id)
     ).first()
     if row is None:
         return None
-    return row.name, row.timezone or DEFAULT_TIMEZONE
+    return row.name, row.timezone or DEFAULT_TIMEZONE, row.locale or ""
 
 
 def page_listing(

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from shared.ledger import organizations as orgs
 from shared.ledger import overlaps
+from shared.ledger.entity_keys import LOOKUP_CHUNK
 from shared.ledger.import_problems import pack
 from shared.ledger.import_state import BATCH_ROWS, Batch, BatchRow, ImportState
 from shared.ledger.kinds import ASSIGNMENTS, EVENTS, MEMBERS, ORGANIZATIONS, Kind
@@ -23,8 +24,6 @@ from shared.ledger.storage import collapse, db_row, table_for, upsert
 from shared.ledger.table_import import import_table, validate_row
 from shared.ledger.validation import RowValidator, to_utc
 from shared.models import Member
-
-LOOKUP_CHUNK = 500  #: ID numbers asked of the database in one query
 
 
 class KindHooks:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import cache
 
 Spellings = tuple[tuple[str, str], ...]  #: (word, code) pairs, in the order documented
 
@@ -76,7 +77,7 @@ def choice_from_word(text: str, choices: tuple[str, ...], spellings: Spellings) 
     lowered = text.strip().lower()
     if lowered in choices:
         return lowered
-    words: Mapping[str, str] = dict(spellings)
+    words = _by_word(spellings)
     if text.strip() in words:
         return words[text.strip()]
     if not any("+" in c for c in choices):
@@ -86,6 +87,11 @@ def choice_from_word(text: str, choices: tuple[str, ...], spellings: Spellings) 
         if frozenset(choice.split("+")) == parts:
             return choice
     return None
+
+
+@cache
+def _by_word(spellings: Spellings) -> Mapping[str, str]:
+    return dict(spellings)
 
 
 def first_word(code: str, spellings: Spellings) -> str | None:

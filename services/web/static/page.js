@@ -8,7 +8,7 @@
       var limit = Number(document.body.dataset.photoMaxBytes || 0);
       if (input && input.files && input.files[0] && limit && input.files[0].size > limit) {
         event.preventDefault();
-        window.alert("照片太大，请换一张较小的照片或不附照片。");
+        window.alert(document.body.dataset.photoAlert);
         return;
       }
       // Disabled after the browser has read which button was pressed.

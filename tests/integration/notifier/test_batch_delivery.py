@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,11 +13,12 @@ import redis
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from services.notifier import batching
-from services.notifier.batching import HANDED_ON, RELEASED, deliver_batch
-from services.notifier.delivery import Outcome
+from services.notifier import batching, claims
+from services.notifier.batching import HANDED_ON, RECOVERED, RELEASED, deliver_batch
+from services.notifier.claim_marks import ClaimMarks
+from services.notifier.delivery import LIVE_SEND_S, Outcome
 from services.notifier.hot_engine import lean_engine
-from services.notifier.outbox import mark_queued
+from services.notifier.outbox import CLAIMABLE_STATUSES, mark_queued
 from services.notifier.refreshers import (
     register_batch_refresher,
     register_refresher,
@@ -24,6 +26,7 @@ from services.notifier.refreshers import (
 )
 from services.notifier.runtime import Runtime
 from services.notifier.testing.twilio_server import TwilioTestServer
+from shared.clock import FixedClock
 from shared.db import transaction
 from shared.models import DeliveryAttempt, Notification, NotificationEvent
 from tests.integration.notifier.conftest import NotificationFactory
@@ -244,3 +247,85 @@ def test_kinds_with_a_refresher_are_refreshed_in_the_batch_and_rows_held_elsewhe
     state = rows(engine, [kept, emptied])
     assert state[kept].data["fresh"] == 1 and state[emptied].status == "cancelled"
     assert [r.form["To"] for r in twilio.sent()] == [phone(1)]
+
+
+def lost_run(engine: Engine, runtime: Runtime, ids: list[int], *, sent: int) -> datetime:
+    """What a worker killed mid-chunk leaves: `ids` claimed and marked unsent, the first
+    `sent` of them with their mark taken (their request had left)."""
+    marks = runtime.claim_marks
+    assert marks is not None
+    claimed_at = runtime.clock.now()
+    with lean_engine(engine).begin() as conn:
+        claims.claim(conn, ids, from_statuses=CLAIMABLE_STATUSES, now=claimed_at)
+    marks.set_unsent(ids, claimed_at)
+    for i in ids[:sent]:
+        marks.take(i)
+    return claimed_at
+
+
+def test_a_lost_runs_unsent_claims_are_sent_and_the_one_it_was_sending_is_not(
+    engine: Engine,
+    runtime: Runtime,
+    clock: FixedClock,
+    twilio: TwilioTestServer,
+    redis_client: redis.Redis,
+    make_notification: NotificationFactory,
+) -> None:
+    runtime.claim_marks = ClaimMarks(redis_client)
+    ids = queued(engine, [make_notification(address=phone(i)) for i in range(4)], runtime)
+    lost_run(engine, runtime, ids, sent=1)
+    clock.advance(timedelta(seconds=LIVE_SEND_S + 1))
+    taken: list[int] = []
+
+    done: dict[int, Outcome] = {}
+    deliver_batch(
+        runtime, ids, on_done=done.__setitem__,
+        fallback=lambda i: taken.append(i) or Outcome("skipped"),
+    )  # fmt: skip
+
+    assert taken == [ids[0]]  # the single path: dead-lettered once its claim is stale
+    assert sorted(r.form["To"] for r in twilio.sent()) == [phone(1), phone(2), phone(3)]
+    state = rows(engine, ids)
+    assert [state[i].status for i in ids] == ["sending", "sent", "sent", "sent"]
+    assert [state[i].attempts for i in ids] == [1, 1, 1, 1]
+    with Session(engine) as session:
+        details = list(
+            session.scalars(
+                select(NotificationEvent.detail)
+                .where(NotificationEvent.notification_id == ids[1])
+                .order_by(NotificationEvent.id)
+            )
+        )
+    assert details[2:] == ["attempt 1", RECOVERED, "attempt 1", "accepted by twilio"]
+
+
+def test_a_claim_mark_vouches_only_for_its_own_claim_and_only_once_the_claim_is_old(
+    engine: Engine,
+    runtime: Runtime,
+    clock: FixedClock,
+    twilio: TwilioTestServer,
+    redis_client: redis.Redis,
+    make_notification: NotificationFactory,
+) -> None:
+    marks = ClaimMarks(redis_client)
+    runtime.claim_marks = marks
+    young, earlier = queued(
+        engine, [make_notification(address=phone(i)) for i in range(2)], runtime
+    )
+    lost_run(engine, runtime, [young, earlier], sent=0)
+    # A mark left from an earlier claim of the same row: it names another instant.
+    marks.set_unsent([earlier], clock.now() - timedelta(minutes=5))
+
+    taken: list[int] = []
+    deliver_batch(
+        runtime, [young], on_done=lambda i, o: None,
+        fallback=lambda i: taken.append(i) or Outcome("skipped"),
+    )  # fmt: skip
+    clock.advance(timedelta(seconds=LIVE_SEND_S + 1))
+    deliver_batch(
+        runtime, [earlier], on_done=lambda i, o: None,
+        fallback=lambda i: taken.append(i) or Outcome("skipped"),
+    )  # fmt: skip
+
+    assert taken == [young, earlier] and twilio.sent() == []
+    assert {n.status for n in rows(engine, [young, earlier]).values()} == {"sending"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -438,3 +439,27 @@ def test_a_liaison_with_nothing_open_is_told_so(
     response = client.get(_issue(ledger, "LC").path)
     assert response.status_code == 200 and "今天没有待办任务" in response.text
     assert "<form" not in response.text
+
+
+def test_a_liaison_whose_locale_is_english_reads_the_page_in_english(
+    client: TestClient, ledger: Engine, page_env: Path
+) -> None:
+    link = _issue(ledger, "LB")  # Liaison B, locale en
+    page = client.get(link.path)
+    text = unescape(page.text)
+    assert page.status_code == 200 and '<html lang="en">' in text
+    assert "Liaison B's open tasks" in text and "As of 20 Nov: " in text
+    assert "李四" in text and "Call 137 9876 5432" in text
+    assert "certificate review" in text and "Certificate reviewed" in text
+    assert "同志" not in text
+    tasks = compute_due(ledger, DueQuery(AS_OF, liaison_id="LB"))
+    review = next(t for t in tasks if t.rule == "certificate_review")
+    form = {
+        "member_id": "MB",
+        "task": f"certificate_review|{review.window_start}|{review.window_end}",
+        "action": "review",
+    }
+    done = client.post(link.path + "/record", data=form)
+    assert "Recorded: 李四, Certificate reviewed" in done.text
+    refused = client.post(link.path + "/record", data={**form, "member_id": "MA"})
+    assert refused.status_code == 403 and "Not yours to record" in refused.text
