@@ -201,8 +201,15 @@ def compute_due(
 
     With `liaison_ids` or `member_ids` (the liaison page, the digest refresher), the
     members are looked up first and their facts read by member id: a few members cost a
-    few indexed lookups, whatever the size of the ledger.
+    few indexed lookups, whatever the size of the ledger. More than FEW_MEMBERS_MAX
+    `member_ids` is a ValueError (list their organization instead); liaisons with more
+    members than that are listed by streaming, as a subtree is.
     """
+    if query.member_ids is not None and len(query.member_ids) > FEW_MEMBERS_MAX:
+        raise ValueError(
+            f"{len(query.member_ids)} member ids: at most {FEW_MEMBERS_MAX} are looked up "
+            "one by one; list their organization instead"
+        )
     if book is None:
         with Session(engine) as session:
             book = PolicyBook.load(session, OrgTree.load(session))

@@ -138,3 +138,27 @@ def test_a_few_members_are_read_by_their_indexes_never_by_scanning_a_table(
     assert reads, "the listing read the interactions"
     for statement, params in statements:
         assert whole_table_reads(engine, statement, params) == [], statement
+
+
+def test_more_member_ids_than_are_looked_up_one_by_one_is_refused_before_any_query(
+    engine: Engine,
+) -> None:
+    from services.scheduler.tasks.due import FEW_MEMBERS_MAX
+
+    too_many = tuple(f"M{n:07d}" for n in range(FEW_MEMBERS_MAX + 1))
+    with executed(engine) as statements, pytest.raises(ValueError, match="at most"):
+        list(compute_due(engine, DueQuery(AS_OF, member_ids=too_many)))
+    assert statements == []
+
+
+def test_liaisons_with_more_members_than_are_looked_up_one_by_one_still_get_their_share(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.scheduler.tasks import due
+
+    build_ledger(engine, seed=15, members=80, as_of=AS_OF)
+    everything = list(compute_due(engine, DueQuery(AS_OF)))
+    monkeypatch.setattr(due, "FEW_MEMBERS_MAX", 3)  # every liaison here has more
+    mine = list(compute_due(engine, DueQuery(AS_OF, liaison_ids=("L01", "L02"))))
+    assert mine
+    assert mine == [t for t in everything if t.liaison_id in ("L01", "L02")]
