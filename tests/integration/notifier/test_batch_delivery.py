@@ -14,7 +14,7 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from services.notifier import batching, claims
-from services.notifier.batching import HANDED_ON, RECOVERED, RELEASED, deliver_batch
+from services.notifier.batching import CLAIM_CHUNK, HANDED_ON, RECOVERED, RELEASED, deliver_batch
 from services.notifier.claim_marks import ClaimMarks
 from services.notifier.delivery import LIVE_SEND_S, Outcome
 from services.notifier.hot_engine import lean_engine
@@ -68,7 +68,8 @@ def test_a_batch_sends_each_notification_once_with_a_few_statements_per_claim_ch
     twilio: TwilioTestServer,
     make_notification: NotificationFactory,
 ) -> None:
-    ids = queued(engine, [make_notification(address=phone(i)) for i in range(25)], runtime)
+    many = 2 * CLAIM_CHUNK + 5  # three chunks
+    ids = queued(engine, [make_notification(address=phone(i)) for i in range(many)], runtime)
     statements: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -83,11 +84,11 @@ def test_a_batch_sends_each_notification_once_with_a_few_statements_per_claim_ch
         event.remove(hot, "before_cursor_execute", count)
 
     assert {o.status for o in done.values()} == {"sent"} and set(done) == set(ids)
-    assert sorted(r.form["To"] for r in twilio.sent()) == sorted(phone(i) for i in range(25))
+    assert sorted(r.form["To"] for r in twilio.sent()) == sorted(phone(i) for i in range(many))
     assert {n.status for n in rows(engine, ids).values()} == {"sent"}
     assert all(n.provider_message_id for n in rows(engine, ids).values())
-    # 2 reads, then per chunk of 10: the claim and its events; the attempts, the sent
-    # rows and their events. 25 notifications: 3 chunks.
+    # 2 reads, then per chunk: the claim and its events; the attempts, the sent rows and
+    # their events.
     assert len(statements) == 2 + 3 * 5, statements
     with Session(engine) as session:
         details = list(
