@@ -35,7 +35,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from services.notifier import claims
-from services.notifier.claim_marks import ClaimMarks
+from services.notifier.claim_marks import ClaimMarks, SentAnswer
 from services.notifier.claims import Row
 from services.notifier.delivery import (
     LIVE_SEND_S,
@@ -155,16 +155,57 @@ def _recover_unsent(runtime: Runtime, engine: Any, rows: Iterable[Row]) -> dict[
         if r.status == "sending" and now - r.updated_at > timedelta(seconds=LIVE_SEND_S)
     ]
     unsent = [r for r in old if marks.never_sent(r.id, r.updated_at)]
-    if not unsent:
+    unsent_ids = {r.id for r in unsent}
+    answered = {
+        r.id: (r, answer)
+        for r in old
+        if r.id not in unsent_ids and (answer := marks.sent_answer(r.id, r.updated_at)) is not None
+    }
+    if old:
+        log.info(
+            "%d old claim(s) in a batch: %d never sent, %d sent and not recorded",
+            len(old), len(unsent), len(answered),
+        )  # fmt: skip
+    if not unsent and not answered:
         return {}
     with engine.begin() as conn:
         back = set(claims.release(conn, [r.id for r in unsent], now=now, detail=RECOVERED))
-    log.warning("gave back %d claim(s) a lost run left unsent", len(back))
-    return {
+        claims.log_attempts(
+            conn,
+            [
+                {
+                    "notification_id": i,
+                    "attempt": r.attempts,
+                    "provider": a.provider,
+                    "provider_message_id": a.provider_message_id,
+                    "started_at": a.started_at,
+                    "latency_ms": a.latency_ms,
+                    "outcome": "sent",
+                    "error_code": None,
+                    "error_text": None,
+                }
+                for i, (r, a) in answered.items()
+            ],
+        )
+        recorded = set(
+            claims.mark_sent(
+                conn,
+                {i: a.provider_message_id for i, (_, a) in answered.items()},
+                provider_of={i: f"{a.provider} (recorded after its run was lost)"
+                             for i, (_, a) in answered.items()},
+                now=now,
+            )
+        )  # fmt: skip
+    log.warning(
+        "a lost run's claims: gave back %d never sent, recorded %d sent", len(back), len(recorded)
+    )
+    fresh = {
         r.id: dataclasses.replace(r, status="queued", attempts=r.attempts - 1, updated_at=now)
         for r in unsent
         if r.id in back
     }
+    fresh.update({i: dataclasses.replace(r, status="sent") for i, (r, _) in answered.items()})
+    return fresh
 
 
 def _decide(
@@ -333,25 +374,43 @@ def _send_chunk(runtime: Runtime, engine: Any, chunk: Sequence[_Sendable], on_do
                 answers.append(_send(runtime, s, claimed[s.row.id], held_since))
             except _HeldTooLong:
                 break
+            _keep_answer(runtime, answers[-1], claimed_at)
     finally:
         # Also when an outage cut the chunk short: what a provider took is written down,
         # and the claims not yet used are given back.
         unsent = [s.row.id for s in mine[len(answers) :]]
         outcomes = _through_outage(lambda: _record(runtime, engine, answers, unsent))
-        _forget_marks(runtime, unsent)
+        _forget_marks(runtime, unsent, [a.item.row.id for a in answers if a.result])
         for i, outcome in outcomes.items():
             on_done(i, outcome)
 
 
-def _forget_marks(runtime: Runtime, ids: Sequence[int]) -> None:
-    """Tidy the marks of claims given back. Only tidying: a mark is worth nothing once its
-    claim is gone (it names the claim's instant), and it expires by itself."""
-    if runtime.claim_marks is None or not ids:
+def _keep_answer(runtime: Runtime, answer: _Answer, claimed_at: datetime) -> None:
+    """Keep a provider's acceptance in Redis until the chunk is written (best effort: an
+    answer not kept is the old case, a lost run's row dead-lettered as unknown)."""
+    if runtime.claim_marks is None or answer.result is None:
+        return
+    kept = SentAnswer(
+        answer.result.provider, answer.result.provider_message_id, answer.started_at,
+        answer.latency_ms,
+    )  # fmt: skip
+    try:
+        runtime.claim_marks.set_sent(answer.item.row.id, claimed_at, kept)
+    except REDIS_OUTAGE_ERRORS as exc:
+        log.warning("could not keep a provider's answer in Redis (%s)", exc)
+
+
+def _forget_marks(runtime: Runtime, unsent: Sequence[int], sent: Sequence[int]) -> None:
+    """Tidy the marks of claims given back and the answers now recorded. Only tidying:
+    both are worth nothing once their claim is gone (they name the claim's instant), and
+    they expire by themselves."""
+    if runtime.claim_marks is None or not (unsent or sent):
         return
     try:
-        runtime.claim_marks.forget(ids)
+        runtime.claim_marks.forget(unsent)
+        runtime.claim_marks.forget_sent(sent)
     except REDIS_OUTAGE_ERRORS as exc:
-        log.warning("could not tidy %d claim mark(s) (%s); they expire", len(ids), exc)
+        log.warning("could not tidy claim marks (%s); they expire", exc)
 
 
 def _send(runtime: Runtime, s: _Sendable, attempt: int, held_since: float) -> _Answer:

@@ -15,12 +15,24 @@ from an earlier claim never vouches for a later one.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 import redis
 
 KEY_PREFIX = "liaison:claim:unsent"
+SENT_PREFIX = "liaison:claim:sent"  #: what a provider answered, until the run records it
 DEFAULT_TTL_MS = 24 * 3_600_000  #: longer than any claim can wait to be recovered
+
+
+@dataclass(frozen=True)
+class SentAnswer:
+    """A provider's acceptance, as kept in Redis until it is written down."""
+
+    provider: str
+    provider_message_id: str | None
+    started_at: datetime
+    latency_ms: int
 
 
 class ClaimMarks:
@@ -51,6 +63,35 @@ class ClaimMarks:
         if isinstance(value, bytes):
             value = value.decode()
         return value == _instant(claimed_at)
+
+    def set_sent(self, notification_id: int, claimed_at: datetime, answer: SentAnswer) -> None:
+        """Keep what the provider answered until the chunk is recorded: a run lost before
+        it wrote the chunk down leaves rows the provider took, which are then recorded
+        as sent rather than dead-lettered as unknown."""
+        value = "|".join(
+            (_instant(claimed_at), answer.provider, answer.provider_message_id or "",
+             answer.started_at.isoformat(), str(answer.latency_ms))
+        )  # fmt: skip
+        self.client.set(f"{SENT_PREFIX}:{notification_id}", value, px=self.ttl_ms)
+
+    def sent_answer(self, notification_id: int, claimed_at: datetime) -> SentAnswer | None:
+        """Take what the provider answered for the claim made at `claimed_at`, if kept."""
+        value = self.client.getdel(f"{SENT_PREFIX}:{notification_id}")
+        if isinstance(value, bytes):
+            value = value.decode()
+        if not isinstance(value, str):
+            return None
+        instant, provider, sid, started_at, latency_ms = value.split("|")
+        if instant != _instant(claimed_at):
+            return None
+        return SentAnswer(
+            provider, sid or None, datetime.fromisoformat(started_at), int(latency_ms)
+        )
+
+    def forget_sent(self, ids: Collection[int]) -> None:
+        """Remove the kept answers of rows now recorded."""
+        if ids:
+            self.client.delete(*(f"{SENT_PREFIX}:{i}" for i in ids))
 
     def forget(self, ids: Collection[int]) -> None:
         """Remove the marks of rows given back unsent (their claim is gone)."""

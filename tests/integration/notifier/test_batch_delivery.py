@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.notifier import batching, claims
 from services.notifier.batching import CLAIM_CHUNK, HANDED_ON, RECOVERED, RELEASED, deliver_batch
-from services.notifier.claim_marks import ClaimMarks
+from services.notifier.claim_marks import ClaimMarks, SentAnswer
 from services.notifier.delivery import LIVE_SEND_S, Outcome
 from services.notifier.hot_engine import lean_engine
 from services.notifier.outbox import CLAIMABLE_STATUSES, mark_queued
@@ -366,3 +366,40 @@ def test_a_claim_mark_vouches_only_for_its_own_claim_and_only_once_the_claim_is_
 
     assert taken == [young, earlier] and twilio.sent() == []
     assert {n.status for n in rows(engine, [young, earlier]).values()} == {"sending"}
+
+
+def test_a_lost_runs_row_the_provider_took_is_recorded_as_sent_not_sent_again(
+    engine: Engine,
+    runtime: Runtime,
+    clock: FixedClock,
+    twilio: TwilioTestServer,
+    redis_client: redis.Redis,
+    make_notification: NotificationFactory,
+) -> None:
+    marks = ClaimMarks(redis_client)
+    runtime.claim_marks = marks
+    ids = queued(engine, [make_notification(address=phone(i)) for i in range(3)], runtime)
+    claimed_at = lost_run(engine, runtime, ids, sent=2)
+    # The first was accepted and its answer kept; the second's request left, no answer.
+    marks.set_sent(ids[0], claimed_at, SentAnswer("twilio", "SM123", claimed_at, 7))
+    clock.advance(timedelta(seconds=LIVE_SEND_S + 1))
+    taken: list[int] = []
+
+    done: dict[int, Outcome] = {}
+    deliver_batch(
+        runtime, ids, on_done=done.__setitem__,
+        fallback=lambda i: taken.append(i) or Outcome("skipped"),
+    )  # fmt: skip
+
+    assert taken == [ids[1]]  # unknown: left to the single path (dead-lettered when stale)
+    assert [r.form["To"] for r in twilio.sent()] == [phone(2)]  # the never-sent one
+    state = rows(engine, ids)
+    assert [state[i].status for i in ids] == ["sent", "sending", "sent"]
+    assert state[ids[0]].provider_message_id == "SM123"
+    with Session(engine) as session:
+        logged = session.execute(
+            select(DeliveryAttempt.outcome, DeliveryAttempt.latency_ms).where(
+                DeliveryAttempt.notification_id == ids[0]
+            )
+        ).all()
+    assert [tuple(r) for r in logged] == [("sent", 7)]
