@@ -329,9 +329,10 @@ def _send_chunk(runtime: Runtime, engine: Any, chunk: Sequence[_Sendable], on_do
         if runtime.claim_marks is not None:
             runtime.claim_marks.set_unsent([s.row.id for s in mine], claimed_at)
         for s in mine:
-            if time.monotonic() - held_since > CLAIM_HOLD_S:
+            try:
+                answers.append(_send(runtime, s, claimed[s.row.id], held_since))
+            except _HeldTooLong:
                 break
-            answers.append(_send(runtime, s, claimed[s.row.id]))
     finally:
         # Also when an outage cut the chunk short: what a provider took is written down,
         # and the claims not yet used are given back.
@@ -353,22 +354,27 @@ def _forget_marks(runtime: Runtime, ids: Sequence[int]) -> None:
         log.warning("could not tidy %d claim mark(s) (%s); they expire", len(ids), exc)
 
 
-def _send(runtime: Runtime, s: _Sendable, attempt: int) -> _Answer:
-    limiter = s.limiter
-    if runtime.claim_marks is not None:
-        limiter = _TakingMark(limiter, runtime.claim_marks, s.row.id)
+def _send(runtime: Runtime, s: _Sendable, attempt: int, held_since: float) -> _Answer:
+    limiter = _LastLook(s.limiter, runtime.claim_marks, s.row.id, held_since)
     call = call_provider(runtime, s.sender, limiter, s.message)
     return _Answer(s, attempt, call.started_at, call.latency_ms, call.result, call.error)
 
 
+class _HeldTooLong(Exception):
+    """The claim grew older than CLAIM_HOLD_S while its send waited for the rate limit."""
+
+
 @dataclass(frozen=True)
-class _TakingMark:
-    """The row's limiter, taking its claim mark once the slot is held, right before the
-    request leaves: from then on it may have been sent."""
+class _LastLook:
+    """The row's limiter, with a last look once its slot is held, right before the
+    request leaves: a claim held past CLAIM_HOLD_S is not used (a recovering run may take
+    it from LIVE_SEND_S on), and the row's claim mark is taken: from then on the request
+    may have been sent."""
 
     inner: Limiter
-    marks: ClaimMarks
+    marks: ClaimMarks | None
     notification_id: int
+    held_since: float
 
     def slot(self) -> AbstractContextManager[None]:
         return self._slot()
@@ -376,7 +382,10 @@ class _TakingMark:
     @contextmanager
     def _slot(self) -> Iterator[None]:
         with self.inner.slot():
-            self.marks.take(self.notification_id)
+            if time.monotonic() - self.held_since > CLAIM_HOLD_S:
+                raise _HeldTooLong
+            if self.marks is not None:
+                self.marks.take(self.notification_id)
             yield
 
 

@@ -3,6 +3,7 @@ chunk, claims given back rather than held, and what an outage mid-chunk leaves b
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -170,6 +171,39 @@ def test_a_batch_out_of_time_hands_its_unclaimed_rows_on_without_claiming_them(
     state = rows(engine, ids)
     assert {n.status for n in state.values()} == {"queued"}
     assert {n.attempts for n in state.values()} == {0}
+
+
+class _SlowLimiter:
+    """A rate limit that makes each send wait `wait_s` for its slot."""
+
+    def __init__(self, wait_s: float) -> None:
+        self.wait_s = wait_s
+
+    def slot(self) -> Any:
+        @contextmanager
+        def held() -> Iterator[None]:
+            time.sleep(self.wait_s)
+            yield
+
+        return held()
+
+
+def test_a_claim_that_grew_too_old_waiting_for_the_rate_limit_is_given_back_unsent(
+    engine: Engine,
+    runtime: Runtime,
+    twilio: TwilioTestServer,
+    make_notification: NotificationFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = queued(engine, [make_notification(address=phone(i)) for i in range(2)], runtime)
+    monkeypatch.setattr(batching, "CLAIM_HOLD_S", 0.2)
+    runtime.limiters = {"sms": _SlowLimiter(0.3)}  # young when it asks, old when it gets
+
+    done = run(runtime, ids)
+
+    assert twilio.sent() == []
+    assert {o.detail for o in done.values()} == {RELEASED}
+    assert {n.status for n in rows(engine, ids).values()} == {"queued"}
 
 
 class _RedisGoesAway:
