@@ -14,7 +14,7 @@ from dramatiq import Message
 from sqlalchemy import ColumnElement, Connection, Engine, select
 from sqlalchemy.orm import Session
 
-from services.notifier import SEND_NOTIFICATION, enqueue, list_deliveries
+from services.notifier import SEND_NOTIFICATION, enqueue, list_deliveries, requeue_dead
 from services.web.context import WebContext
 from services.web.queues import DeadLetter, dead_letters, queue_names, take_dead_letter
 from shared.masking import mask_address, mask_text
@@ -99,28 +99,18 @@ def _broker_items(conn: Connection, letters: list[DeadLetter]) -> list[DeadItem]
 
 
 def _dead_notifications(conn: Connection, limit: int) -> list[DeadItem]:
-    rows = conn.execute(
-        select(
-            Notification.id,
-            Notification.kind,
-            Notification.channel,
-            Notification.address,
-            Notification.last_error,
-            Notification.updated_at,
-        )
-        .where(Notification.status == "dead")
-        .order_by(Notification.updated_at.desc())
-        .limit(limit)
-    )
+    """The newest dead notifications, through the delivery log's one query."""
+    with Session(bind=conn) as session:
+        rows = list_deliveries(session, statuses=["dead"], limit=limit)
     return [
         DeadItem(
             source="outbox",
             ref=str(r.id),
             notification_id=r.id,
-            recipient=mask_address(r.address, r.channel),
+            recipient=r.recipient,
             kind=r.kind,
-            reason=mask_text(r.last_error or "retries exhausted"),
-            died_at=r.updated_at.isoformat(timespec="seconds"),
+            reason=r.last_error or "retries exhausted",
+            died_at=(r.updated_at or r.created_at).isoformat(timespec="seconds"),
         )
         for r in rows
     ]
@@ -137,16 +127,8 @@ def requeue(ctx: WebContext, source: str, ref: str, *, by: str = "ops") -> bool:
             return False
         if not 0 < nid <= MAX_NOTIFICATION_ID:
             return False  # no such row; a 40-digit id would overflow the database's integer
-        return bool(
-            enqueue(
-                ctx.engine,
-                ctx.broker,
-                [nid],
-                now=now,
-                from_statuses=REQUEUE_FROM,
-                detail=f"requeued by {by}",
-            )
-        )
+        # The one requeue of dead notifications, as the dashboard's and the command's.
+        return bool(requeue_dead(ctx.engine, ctx.broker, now=now, by=by, ids=[nid]))
     if source != "broker" or "/" not in ref:
         return False
     queue, redis_id = ref.split("/", 1)
