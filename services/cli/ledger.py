@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from services.cli.labels import LangOption, resolve_lang, say, word
 from services.cli.progress import progress_bar
@@ -141,24 +142,9 @@ def record_command(
 
     A day after today is refused (only what happened is recorded); a liaison who is not
     the member's liaison on that day is recorded as given, with a warning."""
-    from services.bootstrap import configured_clock
-    from services.cli.known import liaison_on, name_of
-    from shared.clock import local_today
     from shared.ledger.recording import record_fact
-    from shared.ledger.values import InvalidValue, parse_date
-    from shared.settings import DEFAULT_TIMEZONE
 
-    try:
-        day: date | None = parse_date(on)
-    except InvalidValue:
-        day = None  # the importer lists it with every other problem of the row
-    # Today by the configured clock: in a rehearsal (LIAISON_CLOCK_FILE), the rehearsal's.
-    today = local_today(configured_clock(load_settings()), DEFAULT_TIMEZONE)
-    if day is not None and day > today:
-        raise typer.BadParameter(
-            f"{on!r} is after today ({today.isoformat()}): record what has happened",
-            param_hint="--on",
-        )
+    day = _day_up_to_today(on)
     values = {
         "member_id": member,
         "on": on,
@@ -178,13 +164,42 @@ def record_command(
         return
     assert day is not None  # the importer refused a day it could not read
     if liaison is not None:
-        assigned = liaison_on(engine, member, day)
-        if assigned != liaison:
-            whose = name_of(engine, "member", member)
-            current = f"{name_of(engine, 'liaison', assigned)} is" if assigned else "nobody is"
-            typer.echo(
-                f"warning: {name_of(engine, 'liaison', liaison)} is not {whose}'s liaison on "
-                f"{day.isoformat()} ({current}); recorded as given",
-                err=True,
-            )
+        _warn_unless_their_liaison(engine, member, liaison, day)
     typer.echo(f"{kind}: recorded for {member} on {day.isoformat()}")
+
+
+def _day_up_to_today(on: str) -> date | None:
+    """The day `--on` names, refused when after today; None when unreadable (the importer
+    then lists it with every other problem of the row)."""
+    from services.bootstrap import configured_clock
+    from shared.clock import local_today
+    from shared.ledger.values import InvalidValue, parse_date
+    from shared.settings import DEFAULT_TIMEZONE
+
+    try:
+        day = parse_date(on)
+    except InvalidValue:
+        return None
+    # Today by the configured clock: in a rehearsal (LIAISON_CLOCK_FILE), the rehearsal's.
+    today = local_today(configured_clock(load_settings()), DEFAULT_TIMEZONE)
+    if day > today:
+        raise typer.BadParameter(
+            f"{on!r} is after today ({today.isoformat()}): record what has happened",
+            param_hint="--on",
+        )
+    return day
+
+
+def _warn_unless_their_liaison(engine: Engine, member: str, liaison: str, day: date) -> None:
+    """A warning, with names, when `liaison` is not the member's liaison on `day`."""
+    from services.cli.known import liaison_on, name_of
+
+    assigned = liaison_on(engine, member, day)
+    if assigned != liaison:
+        whose = name_of(engine, "member", member)
+        current = f"{name_of(engine, 'liaison', assigned)} is" if assigned else "nobody is"
+        typer.echo(
+            f"warning: {name_of(engine, 'liaison', liaison)} is not {whose}'s liaison on "
+            f"{day.isoformat()} ({current}); recorded as given",
+            err=True,
+        )

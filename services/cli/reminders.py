@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from services.cli.progress import progress_bar
 from services.cli.root import app
 from shared.ledger.values import InvalidValue, parse_date
 from shared.settings import DEFAULT_TIMEZONE, load_settings
@@ -118,7 +119,13 @@ def demo_command(
     """The main job on embedded defaults: demo ledger, reminder run, worker, summary."""
     from services.scheduler.demo import run_demo, summary_text
 
-    summary = run_demo(load_settings(), members=members, say=lambda m: typer.echo(m, err=True))
+    with progress_bar("rows") as progress:
+        summary = run_demo(
+            load_settings(),
+            members=members,
+            say=lambda m: typer.echo(m, err=True),
+            progress=progress,
+        )
     warn_calendar(summary.plan.calendar_gaps)
     typer.echo(summary_text(summary))
 

@@ -219,13 +219,15 @@ def dead_by_reason(session: Session) -> list[DeadGroup]:
     return sorted(groups.values(), key=lambda g: (-g.count, g.reason))
 
 
-def dead_ids(session: Session, *, reason: str | None = None) -> list[int]:
-    """Ids of the dead notifications, of one reason (as `reason_of` words it) if given."""
-    rows = session.execute(
-        select(Notification.id, Notification.last_error)
-        .where(Notification.status == DEAD)
-        .order_by(Notification.id)
-    )
+def dead_ids(
+    session: Session, *, reason: str | None = None, among: Sequence[int] | None = None
+) -> list[int]:
+    """Ids of the dead notifications, of one reason (as `reason_of` words it) if given,
+    and among the ids given if any."""
+    query = select(Notification.id, Notification.last_error).where(Notification.status == DEAD)
+    if among is not None:
+        query = query.where(Notification.id.in_(list(among)))
+    rows = session.execute(query.order_by(Notification.id))
     return [i for i, error in rows if reason is None or reason_of(error) == reason]
 
 

@@ -34,10 +34,7 @@ def requeue_dead(
     each: a notification that is no longer dead (someone requeued it a moment ago) is
     left alone. Returns the ids requeued."""
     with transaction(engine) as session:
-        chosen = dead_ids(session, reason=reason)
-    if ids is not None:
-        wanted = set(ids)
-        chosen = [i for i in chosen if i in wanted]
+        chosen = dead_ids(session, reason=reason, among=ids)
     detail = f"requeued by {by[:MAX_BY]}" + (f" (reason: {reason})" if reason else "")
     # from_statuses=dead: a compare-and-set, so two operators pressing at once requeue once
     return enqueue(engine, broker, chosen, now=now, from_statuses=(DEAD,), detail=detail)

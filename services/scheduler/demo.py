@@ -21,9 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from dramatiq import Broker
+from dramatiq.errors import QueueJoinTimeout
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -38,6 +41,8 @@ from shared.clock import FixedClock
 from shared.ledger.importer import import_files
 from shared.ledger.synthetic import generate_ledger
 from shared.models import DeliveryAttempt, Member, Notification
+from shared.models.notifications import TERMINAL_STATUSES
+from shared.progress import Progress, no_progress
 from shared.settings import DEFAULT_TIMEZONE, Settings
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,8 @@ log = logging.getLogger(__name__)
 DEMO_MEMBERS = 2_000
 DEMO_LOCAL_TIME = time(10, 0)  #: after every default send time, before quiet hours
 DRAIN_TIMEOUT_MS = 120_000
+#: the drain's label on the progress bar
+SENDING = "sending"
 WORKER_THREADS = 8
 
 
@@ -104,13 +111,15 @@ def reaches_real_providers(settings: Settings) -> bool:
     return any(not on_loopback(endpoint) for endpoint in endpoints)
 
 
-def ensure_demo_ledger(engine: Engine, home: Path, as_of: date, members: int) -> bool:
+def ensure_demo_ledger(
+    engine: Engine, home: Path, as_of: date, members: int, progress: Progress = no_progress
+) -> bool:
     """Create and import the synthetic county ledger unless the database has members."""
     with Session(engine) as session:
         if session.scalar(select(func.count()).select_from(Member)):
             return False
     summary = generate_ledger(home / "demo-ledger", members=members, as_of=as_of)
-    import_files(engine, list(summary.files))
+    import_files(engine, list(summary.files), progress=progress)
     return True
 
 
@@ -119,6 +128,7 @@ def run_demo(
     *,
     members: int = DEMO_MEMBERS,
     say: Callable[[str], None] = log.info,
+    progress: Progress = no_progress,
 ) -> DemoSummary:
     from services.bootstrap import bootstrap
 
@@ -130,7 +140,7 @@ def run_demo(
     engine = wiring.engine
     as_of = now.astimezone(zone).date()
     say(f"database: {engine.url.render_as_string(hide_password=True)}")
-    created = ensure_demo_ledger(engine, settings.home, as_of, members)
+    created = ensure_demo_ledger(engine, settings.home, as_of, members, progress)
     if created:
         say(f"created a demo county ledger of {members} members")
     worker = wiring.worker(threads=WORKER_THREADS)
@@ -139,7 +149,7 @@ def run_demo(
         say(f"planning the reminder run as at {now.astimezone(zone):%Y-%m-%d %H:%M} local")
         plan = reconcile(engine, now, broker=wiring.broker)
         say(f"draining {plan.enqueued} message(s) through the worker")
-        wiring.broker.join(NOTIFICATIONS_QUEUE, timeout=DRAIN_TIMEOUT_MS)
+        _drain(wiring.broker, engine, plan.enqueued, progress)
         worker.join()
     finally:
         worker.stop()
@@ -157,6 +167,40 @@ def run_demo(
         outbox=settings.outbox_dir.resolve() if _wrote_files(settings) else None,
         outbox_files=sum(1 for _ in settings.outbox_dir.glob("*/*.txt")),
     )
+
+
+def _drain(broker: Broker, engine: Engine, enqueued: int, progress: Progress) -> None:
+    """Wait for the notifications queue to empty, telling `progress` how many of the
+    planned messages have reached an end (sent, failed, cancelled...) once a second."""
+    deadline = monotonic() + DRAIN_TIMEOUT_MS / 1000
+    settled_before = _settled(engine)
+    shown = 0
+    progress(SENDING, 0, enqueued)
+    while True:
+        try:
+            broker.join(NOTIFICATIONS_QUEUE, timeout=1000)
+            empty = True
+        except QueueJoinTimeout:
+            if monotonic() > deadline:
+                raise
+            empty = False
+        settled = min(enqueued, _settled(engine) - settled_before)
+        progress(SENDING, max(0, settled - shown))
+        shown = max(shown, settled)
+        if empty:
+            return
+
+
+def _settled(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.status.in_(TERMINAL_STATUSES))
+            )
+            or 0
+        )
 
 
 def _count_members(engine: Engine) -> int:

@@ -9,7 +9,6 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.notifier import dead_by_reason, requeue_dead
@@ -25,6 +24,7 @@ from services.web.alerts import AlertBook
 from services.web.deps import Caller, Ctx, require_roles
 from services.web.inputs import MAX_DAY, MIN_DAY, check_period
 from services.web.labels import ZH, Labels
+from services.web.member_facts import member_facts
 from services.web.ops import dead_items, delivery_log, requeue
 from services.web.schemas import (
     AlertOut,
@@ -36,7 +36,6 @@ from services.web.schemas import (
     DeadRequeueIn,
     DeadRequeueOut,
     Delivery,
-    Fact,
     InteractionIn,
     Me,
     MemberHistory,
@@ -53,14 +52,7 @@ from shared.errors import ImportRejected
 from shared.ledger.recording import SOURCE_API, record_fact
 from shared.masking import mask_phone, mask_text
 from shared.models import (
-    Assignment,
-    Interaction,
-    MaterialDelivery,
     Member,
-    Move,
-    PageRecord,
-    Review,
-    Verification,
 )
 from shared.settings import DEFAULT_TIMEZONE
 
@@ -144,60 +136,12 @@ def member_history(member_id: str, caller: Caller, ctx: Ctx) -> MemberHistory:
     """Everything recorded about the member, newest first; the phone masked."""
     day = today(ctx)
     access.check_member(ctx.engine, caller, member_id, day)
-    facts: list[Fact] = []
     with Session(ctx.engine) as s:
         m = s.get(Member, member_id)
         if m is None:
             raise access.not_found("member")
-        # Reviews and deliveries have no source column: the page's audit names its own.
-        from_page = {
-            (p.action, p.on_date, p.campaign_id)
-            for p in s.execute(
-                select(PageRecord.action, PageRecord.on_date, PageRecord.campaign_id).where(
-                    PageRecord.member_id == member_id
-                )
-            )
-        }
-        for i in s.scalars(select(Interaction).where(Interaction.member_id == member_id)):
-            detail = i.kind + (f" @{i.place}" if i.place else "")
-            facts.append(
-                Fact(
-                    kind="interaction",
-                    on=i.on_date,
-                    detail=detail,
-                    liaison_id=i.liaison_id,
-                    source=i.source,
-                )
-            )
-        for r in s.scalars(select(Review).where(Review.member_id == member_id)):
-            page = ("review", r.on_date, None) in from_page
-            facts.append(Fact(kind="review", on=r.on_date, source="page" if page else None))
-        for v in s.scalars(select(Verification).where(Verification.member_id == member_id)):
-            facts.append(Fact(kind="verification", on=v.on_date))
-        for d in s.scalars(select(MaterialDelivery).where(MaterialDelivery.member_id == member_id)):
-            page = ("delivery", d.on_date, d.campaign_id) in from_page
-            facts.append(
-                Fact(
-                    kind="delivery",
-                    on=d.on_date,
-                    detail=d.campaign_id,
-                    source="page" if page else None,
-                )
-            )
-        for mv in s.scalars(select(Move).where(Move.member_id == member_id)):
-            facts.append(Fact(kind="move", on=mv.on_date, detail=mask_text(mv.location)))
-        for a in s.scalars(select(Assignment).where(Assignment.member_id == member_id)):
-            until = a.to_date.isoformat() if a.to_date else "open"
-            facts.append(
-                Fact(
-                    kind="assignment",
-                    on=a.from_date,
-                    detail=f"until {until}",
-                    liaison_id=a.liaison_id,
-                )
-            )
+        facts = member_facts(s, member_id)
         current = access.current_liaison(s, member_id, day)
-        facts.sort(key=lambda f: (f.on, f.kind), reverse=True)
         return MemberHistory(
             member_id=m.member_id,
             name=m.name,

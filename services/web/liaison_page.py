@@ -18,6 +18,7 @@ would need as well, but a stray Origin is refused before anything is read).
 from __future__ import annotations
 
 import logging
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -30,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
+from services.scheduler.tasks.due import Task
 from services.scheduler.tasks.policy import PolicyBook
 from services.web.context import WebContext
 from services.web.csrf import same_origin
@@ -46,6 +48,7 @@ from services.web.page_photos import PhotoRefused, keeps_location, store_photo
 from services.web.page_recording import (
     NOTE_MAX_CHARS,
     PageRefused,
+    Recorded,
     Tap,
     check_shape,
     find_task,
@@ -249,6 +252,7 @@ def _record(
     photo: bytes | None,
     book: PolicyBook,
 ) -> Response:
+    """Record one tap: the task it answers must be open for this liaison today."""
     assert check.liaison_id is not None and check.link_id is not None
     with ctx.engine.connect() as conn:
         found = liaison_day(conn, check.liaison_id)
@@ -267,6 +271,32 @@ def _record(
                 return RedirectResponse(f"/p/{token}?notice=already", status_code=303)
         log.info("page record refused (%s): link %s", refused.code, check.link_id)
         return refusal(refused.code, words)
+    recorded = _store_and_record(ctx, page, check, tap, task, photo, today)
+    if isinstance(recorded, str):
+        return refusal(recorded, words)
+    log.info(
+        "page record %s: liaison %s, member %s, %s for %s (link %s)",
+        recorded.record_id,
+        check.liaison_id,
+        recorded.member_id,
+        recorded.action,
+        recorded.rule,
+        check.link_id,
+    )
+    return RedirectResponse(f"/p/{token}?done={recorded.record_id}", status_code=303)
+
+
+def _store_and_record(
+    ctx: WebContext,
+    page: PageSettings,
+    check: LinkCheck,
+    tap: Tap,
+    task: Task,
+    photo: bytes | None,
+    today: date,
+) -> Recorded | str:
+    """The photo stored and the fact recorded, or the refusal's code (no photo left behind)."""
+    assert check.liaison_id is not None and check.link_id is not None
     with ctx.engine.connect() as conn:
         lineage = org_lineage(conn, task.org)
         campaign = open_campaign(conn, task, lineage) if task.rule == "materials_delivery" else None
@@ -275,7 +305,7 @@ def _record(
     try:
         if photo is not None:
             stored = store_photo(photo, page.photos_dir, today, keep_location=keep)
-        recorded = record_tap(
+        return record_tap(
             ctx.engine,
             tap,
             task,
@@ -287,23 +317,13 @@ def _record(
             photo=stored,
         )
     except PhotoRefused:
-        return refusal("photo_unreadable", words)
+        return "photo_unreadable"
     except (PageRefused, ImportRejected) as exc:
         if stored is not None:
             (page.photos_dir / stored).unlink(missing_ok=True)
         log.info("page record refused: link %s: %s", check.link_id, exc)
-        return refusal(exc.code if isinstance(exc, PageRefused) else "bad_form", words)
+        return exc.code if isinstance(exc, PageRefused) else "bad_form"
     except BaseException:
         if stored is not None:  # no photo left behind without its record
             (page.photos_dir / stored).unlink(missing_ok=True)
         raise
-    log.info(
-        "page record %s: liaison %s, member %s, %s for %s (link %s)",
-        recorded.record_id,
-        check.liaison_id,
-        recorded.member_id,
-        recorded.action,
-        recorded.rule,
-        check.link_id,
-    )
-    return RedirectResponse(f"/p/{token}?done={recorded.record_id}", status_code=303)

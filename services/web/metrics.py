@@ -8,7 +8,7 @@ them from a port of its own, while these figures live in Redis and the database.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import (
@@ -20,9 +20,10 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, case, func, select
 
-from services.web.alerts import AlertBook
+from services.web.alerts import Alert, AlertBook
 from services.web.context import WebContext
-from services.web.snapshot import take_snapshot
+from services.web.scheduler_status import SchedulerStatus
+from services.web.snapshot import Snapshot, take_snapshot
 from shared.models import DeliveryAttempt
 
 log = logging.getLogger(__name__)
@@ -55,100 +56,114 @@ class LiaisonCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         ctx = self.ctx
         snap = take_snapshot(ctx.engine, ctx.redis, ctx.namespace, ctx.web, now=ctx.clock.now())
-        labels = ["queue"]
-        waiting = GaugeMetricFamily(
-            "liaison_queue_messages", "Messages waiting on a dramatiq queue", labels=labels
-        )
-        in_flight = GaugeMetricFamily(
-            "liaison_queue_in_flight_messages",
-            "Messages fetched, not yet acknowledged",
-            labels=labels,
-        )
-        delayed = GaugeMetricFamily(
-            "liaison_queue_delayed_messages", "Messages on the delay queue", labels=labels
-        )
-        dead = GaugeMetricFamily(
-            "liaison_queue_dead_messages",
-            "Messages dramatiq dead-lettered in Redis (not dead notifications: see "
-            "liaison_dead_notifications)",
-            labels=labels,
-        )
-        oldest = GaugeMetricFamily(
-            "liaison_queue_oldest_message_age_seconds",
-            "Age of the oldest waiting message (0 when none waits)",
-            labels=labels,
-        )
-        for q in snap.queues:
-            waiting.add_metric([q.name], q.waiting)
-            in_flight.add_metric([q.name], q.in_flight)
-            delayed.add_metric([q.name], q.delayed)
-            dead.add_metric([q.name], q.dead)
-            oldest.add_metric([q.name], q.oldest_waiting_s or 0.0)
-        yield from (waiting, in_flight, delayed, dead, oldest)
-        # The one dead count: the page's badge, `liaison status` and the alerts say this.
-        dead_notifications = GaugeMetricFamily(
-            "liaison_dead_notifications",
-            "Notifications dead now (retries exhausted, or lost while sending), "
-            "from the delivery log",
-        )
-        dead_notifications.add_metric([], snap.dead)
-        yield dead_notifications
-        workers = GaugeMetricFamily(
-            "liaison_workers", "Worker processes with a live heartbeat, by queue", labels=labels
-        )
-        for q in snap.queues:
-            workers.add_metric([q.name], snap.workers_on(q.name))
-        yield workers
-        holding = GaugeMetricFamily(
-            "liaison_alert", "1 for each alert that holds now", labels=["alert", "kind"]
-        )
-        for alert in AlertBook(ctx.redis, ctx.web, None).current(snap):
-            holding.add_metric([alert.key, alert.kind], 1.0)
-        yield holding
-        notifications = GaugeMetricFamily(
-            "liaison_notifications",
-            "Notifications by kind, channel and status",
-            labels=["kind", "channel", "status"],
-        )
-        for n in snap.notifications:
-            notifications.add_metric([n.kind, n.channel, n.status], n.count)
-        yield notifications
-        tick = GaugeMetricFamily(
-            "liaison_scheduler_last_tick_timestamp_seconds",
-            "Unix time of the scheduler's last successful tick (0: never)",
-        )
-        s = snap.scheduler
-        tick.add_metric([], s.last_tick.timestamp() if s.last_tick else 0.0)
-        yield tick
-        lease = GaugeMetricFamily(
-            "liaison_scheduler_lease_held", "1 while a scheduler holds the lease"
-        )
-        lease.add_metric([], 1.0 if s.lease_held else 0.0)
-        yield lease
-        timeouts = CounterMetricFamily(
-            "liaison_scheduler_planning_timeouts",
-            "Ticks that gave up waiting for the workers to plan their shards",
-        )
-        timeouts.add_metric([], float(s.planning_timeouts))
-        yield timeouts
-        failure = GaugeMetricFamily(
-            "liaison_scheduler_last_failure_timestamp_seconds",
-            "Unix time of the scheduler's last failed tick (0: none recorded)",
-        )
-        failure.add_metric([], s.last_failure_at.timestamp() if s.last_failure_at else 0.0)
-        yield failure
-        histogram = HistogramMetricFamily(
-            "liaison_provider_latency_seconds",
-            "Latency of calls to SMS and email providers",
-            labels=["provider"],
-        )
-        for provider, (cumulative, count, total_ms) in latency_histogram(ctx.engine).items():
-            buckets = [
-                (str(b / 1000), c) for b, c in zip(LATENCY_BUCKETS_MS, cumulative, strict=True)
-            ]
-            buckets.append(("+Inf", count))
-            histogram.add_metric([provider], buckets, total_ms / 1000)
-        yield histogram
+        yield from _queue_metrics(snap)
+        yield from _delivery_metrics(snap, AlertBook(ctx.redis, ctx.web, None).current(snap))
+        yield from _scheduler_metrics(snap.scheduler)
+        yield from _latency_metrics(ctx.engine)
+
+
+def _queue_metrics(snap: Snapshot) -> Iterator[Metric]:
+    """Each dramatiq queue's depth, dead letters and oldest message."""
+    labels = ["queue"]
+    waiting = GaugeMetricFamily(
+        "liaison_queue_messages", "Messages waiting on a dramatiq queue", labels=labels
+    )
+    in_flight = GaugeMetricFamily(
+        "liaison_queue_in_flight_messages",
+        "Messages fetched, not yet acknowledged",
+        labels=labels,
+    )
+    delayed = GaugeMetricFamily(
+        "liaison_queue_delayed_messages", "Messages on the delay queue", labels=labels
+    )
+    dead = GaugeMetricFamily(
+        "liaison_queue_dead_messages",
+        "Messages dramatiq dead-lettered in Redis (not dead notifications: see "
+        "liaison_dead_notifications)",
+        labels=labels,
+    )
+    oldest = GaugeMetricFamily(
+        "liaison_queue_oldest_message_age_seconds",
+        "Age of the oldest waiting message (0 when none waits)",
+        labels=labels,
+    )
+    for q in snap.queues:
+        waiting.add_metric([q.name], q.waiting)
+        in_flight.add_metric([q.name], q.in_flight)
+        delayed.add_metric([q.name], q.delayed)
+        dead.add_metric([q.name], q.dead)
+        oldest.add_metric([q.name], q.oldest_waiting_s or 0.0)
+    yield from (waiting, in_flight, delayed, dead, oldest)
+
+
+def _delivery_metrics(snap: Snapshot, alerts: Iterable[Alert]) -> Iterator[Metric]:
+    """The one dead count, live workers, alerts holding and notifications by status."""
+    # The one dead count: the page's badge, `liaison status` and the alerts say this.
+    dead_notifications = GaugeMetricFamily(
+        "liaison_dead_notifications",
+        "Notifications dead now (retries exhausted, or lost while sending), from the delivery log",
+    )
+    dead_notifications.add_metric([], snap.dead)
+    yield dead_notifications
+    workers = GaugeMetricFamily(
+        "liaison_workers", "Worker processes with a live heartbeat, by queue", labels=["queue"]
+    )
+    for q in snap.queues:
+        workers.add_metric([q.name], snap.workers_on(q.name))
+    yield workers
+    holding = GaugeMetricFamily(
+        "liaison_alert", "1 for each alert that holds now", labels=["alert", "kind"]
+    )
+    for alert in alerts:
+        holding.add_metric([alert.key, alert.kind], 1.0)
+    yield holding
+    notifications = GaugeMetricFamily(
+        "liaison_notifications",
+        "Notifications by kind, channel and status",
+        labels=["kind", "channel", "status"],
+    )
+    for n in snap.notifications:
+        notifications.add_metric([n.kind, n.channel, n.status], n.count)
+    yield notifications
+
+
+def _scheduler_metrics(s: SchedulerStatus) -> Iterator[Metric]:
+    """The scheduler's last tick, lease, planning timeouts and last failure."""
+    tick = GaugeMetricFamily(
+        "liaison_scheduler_last_tick_timestamp_seconds",
+        "Unix time of the scheduler's last successful tick (0: never)",
+    )
+    tick.add_metric([], s.last_tick.timestamp() if s.last_tick else 0.0)
+    yield tick
+    lease = GaugeMetricFamily("liaison_scheduler_lease_held", "1 while a scheduler holds the lease")
+    lease.add_metric([], 1.0 if s.lease_held else 0.0)
+    yield lease
+    timeouts = CounterMetricFamily(
+        "liaison_scheduler_planning_timeouts",
+        "Ticks that gave up waiting for the workers to plan their shards",
+    )
+    timeouts.add_metric([], float(s.planning_timeouts))
+    yield timeouts
+    failure = GaugeMetricFamily(
+        "liaison_scheduler_last_failure_timestamp_seconds",
+        "Unix time of the scheduler's last failed tick (0: none recorded)",
+    )
+    failure.add_metric([], s.last_failure_at.timestamp() if s.last_failure_at else 0.0)
+    yield failure
+
+
+def _latency_metrics(engine: Engine) -> Iterator[Metric]:
+    """Provider call latency as a histogram, from the delivery attempts."""
+    histogram = HistogramMetricFamily(
+        "liaison_provider_latency_seconds",
+        "Latency of calls to SMS and email providers",
+        labels=["provider"],
+    )
+    for provider, (cumulative, count, total_ms) in latency_histogram(engine).items():
+        buckets = [(str(b / 1000), c) for b, c in zip(LATENCY_BUCKETS_MS, cumulative, strict=True)]
+        buckets.append(("+Inf", count))
+        histogram.add_metric([provider], buckets, total_ms / 1000)
+    yield histogram
 
 
 def build_registry(ctx: WebContext) -> CollectorRegistry:

@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from dramatiq import Message
-from sqlalchemy import ColumnElement, Engine, select
+from sqlalchemy import ColumnElement, Connection, Engine, select
 from sqlalchemy.orm import Session
 
-from services.notifier import SEND_NOTIFICATION, enqueue, list_deliveries
+from services.notifier import SEND_NOTIFICATION, enqueue, list_deliveries, requeue_dead
 from services.web.context import WebContext
-from services.web.queues import dead_letters, queue_names, take_dead_letter
+from services.web.queues import DeadLetter, dead_letters, queue_names, take_dead_letter
 from shared.masking import mask_address, mask_text
 from shared.models import Notification
 
@@ -43,47 +43,27 @@ class DeadItem:
 
 
 def dead_items(ctx: WebContext, *, limit: int = 50) -> list[DeadItem]:
-    items: list[DeadItem] = []
+    """The broker's dead letters, then the newest dead notifications not among them."""
     letters = [
         d
         for q in queue_names(ctx.redis, ctx.namespace)
         for d in dead_letters(ctx.redis, ctx.namespace, q)
     ]
-    ids = [int(d.args[0]) for d in letters if d.actor == SEND_NOTIFICATION and d.args]
     with ctx.engine.connect() as conn:
-        rows = {
-            r.id: r
-            for r in conn.execute(
-                select(
-                    Notification.id,
-                    Notification.kind,
-                    Notification.channel,
-                    Notification.address,
-                    Notification.last_error,
-                ).where(Notification.id.in_(ids))
-            )
-        }
-        for d in letters:
-            nid = int(d.args[0]) if d.actor == SEND_NOTIFICATION and d.args else None
-            row = rows.get(nid) if nid is not None else None
-            items.append(
-                DeadItem(
-                    source="broker",
-                    ref=f"{d.queue}/{d.redis_id}",
-                    notification_id=nid,
-                    recipient=mask_address(row.address, row.channel) if row else "",
-                    kind=row.kind if row else d.actor,
-                    reason=mask_text(
-                        d.reason
-                        if d.reason != "no traceback kept" or row is None
-                        else (row.last_error or d.reason)
-                    ),
-                    died_at=datetime.fromtimestamp(d.died_at_ms / 1000)
-                    .astimezone()
-                    .isoformat(timespec="seconds"),
-                )
-            )
+        items = _broker_items(conn, letters)
         shown = {i.notification_id for i in items}
+        items += [i for i in _dead_notifications(conn, limit) if i.notification_id not in shown]
+    return items[:limit]
+
+
+def _notification_id(letter: DeadLetter) -> int | None:
+    return int(letter.args[0]) if letter.actor == SEND_NOTIFICATION and letter.args else None
+
+
+def _broker_items(conn: Connection, letters: list[DeadLetter]) -> list[DeadItem]:
+    ids = [i for i in map(_notification_id, letters) if i is not None]
+    rows = {
+        r.id: r
         for r in conn.execute(
             select(
                 Notification.id,
@@ -91,26 +71,49 @@ def dead_items(ctx: WebContext, *, limit: int = 50) -> list[DeadItem]:
                 Notification.channel,
                 Notification.address,
                 Notification.last_error,
-                Notification.updated_at,
+            ).where(Notification.id.in_(ids))
+        )
+    }
+    items = []
+    for d in letters:
+        nid = _notification_id(d)
+        row = rows.get(nid) if nid is not None else None
+        items.append(
+            DeadItem(
+                source="broker",
+                ref=f"{d.queue}/{d.redis_id}",
+                notification_id=nid,
+                recipient=mask_address(row.address, row.channel) if row else "",
+                kind=row.kind if row else d.actor,
+                reason=mask_text(
+                    d.reason
+                    if d.reason != "no traceback kept" or row is None
+                    else (row.last_error or d.reason)
+                ),
+                died_at=datetime.fromtimestamp(d.died_at_ms / 1000)
+                .astimezone()
+                .isoformat(timespec="seconds"),
             )
-            .where(Notification.status == "dead")
-            .order_by(Notification.updated_at.desc())
-            .limit(limit)
-        ):
-            if r.id in shown:
-                continue
-            items.append(
-                DeadItem(
-                    source="outbox",
-                    ref=str(r.id),
-                    notification_id=r.id,
-                    recipient=mask_address(r.address, r.channel),
-                    kind=r.kind,
-                    reason=mask_text(r.last_error or "retries exhausted"),
-                    died_at=r.updated_at.isoformat(timespec="seconds"),
-                )
-            )
-    return items[:limit]
+        )
+    return items
+
+
+def _dead_notifications(conn: Connection, limit: int) -> list[DeadItem]:
+    """The newest dead notifications, through the delivery log's one query."""
+    with Session(bind=conn) as session:
+        rows = list_deliveries(session, statuses=["dead"], limit=limit)
+    return [
+        DeadItem(
+            source="outbox",
+            ref=str(r.id),
+            notification_id=r.id,
+            recipient=r.recipient,
+            kind=r.kind,
+            reason=r.last_error or "retries exhausted",
+            died_at=(r.updated_at or r.created_at).isoformat(timespec="seconds"),
+        )
+        for r in rows
+    ]
 
 
 def requeue(ctx: WebContext, source: str, ref: str, *, by: str = "ops") -> bool:
@@ -124,16 +127,8 @@ def requeue(ctx: WebContext, source: str, ref: str, *, by: str = "ops") -> bool:
             return False
         if not 0 < nid <= MAX_NOTIFICATION_ID:
             return False  # no such row; a 40-digit id would overflow the database's integer
-        return bool(
-            enqueue(
-                ctx.engine,
-                ctx.broker,
-                [nid],
-                now=now,
-                from_statuses=REQUEUE_FROM,
-                detail=f"requeued by {by}",
-            )
-        )
+        # The one requeue of dead notifications, as the dashboard's and the command's.
+        return bool(requeue_dead(ctx.engine, ctx.broker, now=now, by=by, ids=[nid]))
     if source != "broker" or "/" not in ref:
         return False
     queue, redis_id = ref.split("/", 1)

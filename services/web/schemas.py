@@ -51,7 +51,7 @@ class Recorded(BaseModel):
 
 
 class Fact(BaseModel):
-    kind: str  #: interaction | review | delivery | verification | move | assignment
+    kind: str  #: interaction | review | delivery | verification | move | assignment | attendance
     on: date
     detail: str | None = None
     liaison_id: str | None = None

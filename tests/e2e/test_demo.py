@@ -90,3 +90,25 @@ def test_the_demo_sends_through_alibaba_cloud_sms_and_its_summary_counts_what_th
     assert int(line.split()[-1]) == accepted
     assert not list((fresh_home / "outbox" / "sms").glob("*.txt"))  # SMS went to the provider
     assert "+86" not in out and "1380" not in out  # addresses are never printed
+
+
+def test_the_demo_on_a_terminal_draws_its_import_and_its_sending_as_bars(
+    fresh_home: Path,
+) -> None:
+    import re
+
+    from tests.e2e.test_import_progress import _ANSI, _run_on_a_terminal
+
+    env = {**bare_environment(fresh_home), "COLUMNS": "120", "TERM": "xterm"}
+    args = [sys.executable, "-c", "from services.cli import main; main()", "demo"]
+    code, shown = _run_on_a_terminal([*args, "--members", "400"], env)
+    frames = _ANSI.sub("", shown).replace("\r\n", "\n").replace("\r", "\n")
+    assert code == 0, frames[-2000:]
+    assert "━" in frames  # a bar, not a bare counter
+    [enqueued] = re.findall(r"draining (\d+) message", frames)
+    # the sending bar's count moves to the messages planned (the worker's messages that
+    # reached an end: sent, failed, cancelled...)
+    sent = [int(n) for n in re.findall(r"sending\s+━+\s+([\d,]+) ", frames)]
+    assert sent and sent[-1] == int(enqueued) > 0, frames[-3000:]
+    imported = re.findall(r"members\.csv\s+━+\s+([\d,]+) rows", frames)
+    assert imported and imported[-1] == "400", frames[-3000:]

@@ -203,3 +203,27 @@ def test_requeueing_is_refused_to_ledger_roles(
         headers=bearer(getattr(tokens, who)),
     )
     assert response.status_code == 403
+
+
+def test_a_members_history_lists_the_organization_life_they_attended(
+    client: TestClient, tokens: Tokens, ledger: Engine
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy.orm import Session
+
+    from shared.models import Attendance, Event, Member
+
+    with Session(ledger) as s, s.begin():
+        org = s.get_one(Member, "MA").home_org
+        held = datetime(2026, 11, 10, 11, tzinfo=UTC)
+        s.add(Event(event_id="E-LIFE", org=org, type="branch_meeting", starts_at=held,
+                    title="十一月主题党日"))  # fmt: skip
+        s.flush()
+        s.add(Attendance(event_id="E-LIFE", member_id="MA", on_date=date(2026, 11, 10)))
+    history = client.get("/api/v1/members/MA/history", headers=bearer(tokens.manager_a)).json()
+    attended = [f for f in history["facts"] if f["kind"] == "attendance"]
+    assert attended == [
+        {"kind": "attendance", "on": "2026-11-10", "detail": "E-LIFE 十一月主题党日",
+         "liaison_id": None, "source": None}
+    ]  # fmt: skip

@@ -101,6 +101,25 @@ def test_a_notification_dead_in_the_outbox_is_listed_and_requeued(
     assert detail == f"requeued by admin token #{admin_id}"
 
 
+def test_only_a_dead_notification_is_requeued_one_by_one_as_on_the_dashboard(
+    client: TestClient, tokens: Tokens, ledger: Engine
+) -> None:
+    # A permanent failure (a number that does not exist) would only fail again: the one
+    # requeue path takes dead notifications, the same on every page and command.
+    nid = make_dead(ledger)
+    with transaction(ledger) as s:
+        s.execute(update(Notification).values(status="failed", last_error="21211 invalid To"))
+    answer = client.post(
+        "/api/v1/dead-letters/requeue",
+        json={"source": "outbox", "ref": str(nid)},
+        headers=bearer(tokens.ops),
+    )
+    assert answer.json() == {"requeued": False}
+    with Session(ledger) as s:
+        assert s.get_one(Notification, nid).status == "failed"
+    assert queue(client, tokens.ops)["waiting"] == 0
+
+
 def test_metrics_show_queue_depth_oldest_age_notifications_and_latency(
     client: TestClient, ledger: Engine, clock: FixedClock
 ) -> None:
