@@ -34,6 +34,7 @@ from sqlalchemy import text
 
 from services.bootstrap import bootstrap
 from services.notifier.broker import NOTIFICATIONS_QUEUE, build_broker
+from services.notifier.claim_marks import ClaimMarks
 from services.notifier.enqueuing import BATCH_SIZE, enqueue, push_messages
 from services.notifier.outbox import create_notification
 from services.notifier.rate_limit import RedisLimiter
@@ -136,7 +137,13 @@ def main() -> None:
         account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, from_number="+15005550006",
         base_url=twilio.base_url, timeout_s=5.0,
     )  # fmt: skip
-    runtime = Runtime(engine=engine, senders={"sms": sender}, render=render_message)
+    # As production wires it (bootstrap.build_runtime): with claim marks in Redis.
+    runtime = Runtime(
+        engine=engine,
+        senders={"sms": sender},
+        render=render_message,
+        claim_marks=ClaimMarks(client),
+    )
     # Wired by the one bootstrap, on the benchmark's broker and loopback sender; the
     # notifications are synthetic (no ledger behind them), so no refreshers.
     wiring = bootstrap(settings, engine=engine, runtime=runtime, broker=broker, refreshers=False)
