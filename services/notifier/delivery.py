@@ -8,7 +8,6 @@ compare-and-set on the row, so a second run for the same id does no harm.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,10 +25,10 @@ from services.notifier.outbox import (
     AttemptRecord,
     transition,
 )
-from services.notifier.rate_limit import Limiter
+from services.notifier.provider_calls import call_provider
 from services.notifier.refreshers import refresher_for
 from services.notifier.runtime import Rendered, Runtime
-from services.notifier.senders.base import OutgoingMessage, Sender, SendResult
+from services.notifier.senders.base import OutgoingMessage, SendResult
 from services.notifier.senders.routing import route
 from shared.db import transaction
 from shared.errors import (
@@ -79,39 +78,6 @@ def deliver(runtime: Runtime, notification_id: int, *, retries: int = 0) -> Outc
         channel=message.channel,
     )
     return record_through_outage(lambda: _record(runtime, answer), notification_id)
-
-
-@dataclass(frozen=True)
-class ProviderCall:
-    """One call to a provider: when it started, how long it took, and what came back."""
-
-    started_at: datetime
-    latency_ms: int
-    result: SendResult | None  #: the provider took the message
-    error: DeliveryError | None  #: or it did not, and why
-
-
-def call_provider(
-    runtime: Runtime, sender: Sender, limiter: Limiter, message: OutgoingMessage
-) -> ProviderCall:
-    """Send `message` within a rate-limit slot; a sender's untranslated error becomes a
-    (transient) `DeliveryError`. Used by the one-by-one and the batch delivery alike."""
-    error: DeliveryError | None = None
-    result: SendResult | None = None
-    with limiter.slot():
-        started_at = runtime.clock.now()
-        started = time.perf_counter()
-        try:
-            result = sender.send(message)
-        except DeliveryError as exc:
-            error = exc
-        except Exception as exc:
-            # A sender should translate every failure; one that escapes is a bug, and
-            # retrying keeps the notification alive until a person looks at the log.
-            log.exception("sender %s raised an untranslated error", sender.provider)
-            error = DeliveryError(f"unexpected {type(exc).__name__}: {mask_text(str(exc))}")
-        latency_ms = round((time.perf_counter() - started) * 1000)
-    return ProviderCall(started_at, latency_ms, result, error)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from shared.models import Notification
 DEFAULT_CHUNK = 1_000  #: messages per pipeline round trip
 #: notification ids per `send_notifications` message: one worker thread sends them one
 #: after another, each paced by its provider's limit, so a batch is a few seconds of a
-#: limit of 10/s and never holds more than one claim chunk of rows (`batching._chunk_size`)
+#: limit of 10/s and never holds more than one claim chunk of rows (`chunk_sending.chunk_size`)
 BATCH_SIZE = 50
 #: ids per SQL statement (PostgreSQL allows 65,535 bind parameters, SQLite 32,766)
 SQL_CHUNK = 5_000

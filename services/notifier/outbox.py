@@ -134,36 +134,8 @@ def _create_chunk(
         key = idempotency_key(n.kind, n.recipient_type, n.recipient_id, n.occasion, n.channel)
         keys.append(key)
         # A key repeated in the chunk is the same notification: the first one stands.
-        rows.setdefault(
-            key,
-            {
-                "kind": n.kind,
-                "channel": n.channel,
-                "recipient_type": n.recipient_type,
-                "recipient_id": n.recipient_id,
-                "address": n.address,
-                "locale": n.locale,
-                "timezone": n.timezone,
-                "data": dict(n.data),
-                "occasion": n.occasion,
-                "idempotency_key": key,
-                "status": "pending",
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(Notification).values(list(rows.values()))
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(Notification).values(list(rows.values()))
-    else:  # pragma: no cover - liaison runs on these two only
-        raise NotImplementedError(dialect)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
-        Notification.id, Notification.idempotency_key
-    )
-    created = {key: int(i) for i, key in session.execute(stmt)}
+        rows.setdefault(key, _new_row(n, key, now))
+    created = _insert_new(session, list(rows.values()))
     if created:
         session.execute(
             insert(NotificationEvent),
@@ -185,6 +157,41 @@ def _create_chunk(
         first.add(key)
         made.append(CreatedNotification(ids[key], is_new))
     return made
+
+
+def _new_row(n: NewNotification, key: str, now: datetime) -> dict[str, Any]:
+    """The outbox row of a new notification, pending, keyed by `key`."""
+    return {
+        "kind": n.kind,
+        "channel": n.channel,
+        "recipient_type": n.recipient_type,
+        "recipient_id": n.recipient_id,
+        "address": n.address,
+        "locale": n.locale,
+        "timezone": n.timezone,
+        "data": dict(n.data),
+        "occasion": n.occasion,
+        "idempotency_key": key,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the rows whose idempotency key is new; their ids by key."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(Notification).values(rows)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(Notification).values(rows)
+    else:  # pragma: no cover - liaison runs on these two only
+        raise NotImplementedError(dialect)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+        Notification.id, Notification.idempotency_key
+    )
+    return {key: int(i) for i, key in session.execute(stmt)}
 
 
 def transition(

@@ -14,7 +14,7 @@ import redis
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from services.notifier import batching, claims
+from services.notifier import batching, chunk_sending, claims
 from services.notifier.batching import CLAIM_CHUNK, HANDED_ON, RECOVERED, RELEASED, deliver_batch
 from services.notifier.claim_marks import ClaimMarks, SentAnswer
 from services.notifier.delivery import LIVE_SEND_S, Outcome
@@ -143,7 +143,7 @@ def test_a_chunk_held_longer_than_a_claim_may_be_gives_its_unsent_rows_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ids = queued(engine, [make_notification(address=phone(i)) for i in range(3)], runtime)
-    monkeypatch.setattr(batching, "CLAIM_HOLD_S", -1.0)  # every claim is already too old
+    monkeypatch.setattr(chunk_sending, "CLAIM_HOLD_S", -1.0)  # every claim is already too old
 
     done = run(runtime, ids)
 
@@ -196,7 +196,7 @@ def test_a_claim_that_grew_too_old_waiting_for_the_rate_limit_is_given_back_unse
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ids = queued(engine, [make_notification(address=phone(i)) for i in range(2)], runtime)
-    monkeypatch.setattr(batching, "CLAIM_HOLD_S", 0.2)
+    monkeypatch.setattr(chunk_sending, "CLAIM_HOLD_S", 0.2)
     runtime.limiters = {"sms": _SlowLimiter(0.3)}  # young when it asks, old when it gets
 
     done = run(runtime, ids)
