@@ -141,6 +141,9 @@ def stream_members(
     thread of its own in `conn`'s snapshot (worth it for a large part of the ledger, not
     for a few members); `conn` should then be REPEATABLE READ, so that what it reads
     itself is of the same instant.
+
+    One function of ~60 lines on purpose: its loop runs once per member of a province, and
+    the merge of the fact streams is kept inline rather than behind a call per member.
     """
     needs = needs or ALL_FACTS
     opened: list[Closable] = []
