@@ -35,6 +35,7 @@ LABELS: Mapping[str, tuple[str, str]] = {
         "The form was not sent from this page; reload it and try again.",
     ),
     "alerts.none": ("✓ 没有告警", "✓ No alerts"),
+    "alerts.word": ("告警", "ALERT"),
     "alerts.since": ("自 {since} 起", "since {since}"),
     "alert.dead": (
         "{count} 条通知发送失败已放弃（阈值 {threshold}，{window_h} 小时内）",

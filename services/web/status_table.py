@@ -36,7 +36,7 @@ def render_status(
     if alerts:
         for a in alerts:
             since = f" ({t('alerts.since', since=local_text(a.since, tz))})" if a.since else ""
-            console.print(f"[bold red]ALERT[/] {a.message(t)}{since}", highlight=False)
+            console.print(f"[bold red]{t('alerts.word')}[/] {a.message(t)}{since}", highlight=False)
     else:
         console.print(f"[green]{t('alerts.none')}[/]")
 

@@ -204,8 +204,13 @@ def test_a_distributed_scheduler_with_two_workers_plans_exactly_what_inline_plan
     client = redis.Redis.from_url(redis_server_url)
     client.flushdb()  # the inline run's messages: no worker of this test is to send them
 
+    # Planning workers only: a worker that also sent would rightly add the send day
+    # (`today`) to a greeting's data at send time, and this test compares what was planned.
+    # Before, it passed only when the run fell in Beijing's quiet hours (nothing sent).
     for i in range(2):
-        processes.append(start(worker_args(), env, tmp_path / f"worker-{i}.log"))
+        processes.append(
+            start(worker_args("--queues", "planning"), env, tmp_path / f"worker-{i}.log")
+        )
     scheduler = start(
         [LIAISON, "scheduler", "--distribute", "--shard-depth", "1", "--tick-seconds", "1",
          "--max-ticks", "1", "--clock-start", "2026-12-01T10:00"],
@@ -249,8 +254,8 @@ def test_a_scheduler_waiting_for_shards_stops_on_sigterm_and_leaves_its_lease_to
     # second set of jobs.
     assert wait_until(lambda: int(client.get(PLANNING_TIMEOUTS_KEY) or 0) >= 2, 60, 0.2)
     assert int(client.llen(jobs)) == shards
-    status = run_liaison(["status"], env)
-    assert "planning timeouts" in status
+    assert "规划超时" in run_liaison(["status"], env)  # Chinese first
+    assert "planning timeouts" in run_liaison(["status", "--lang", "en"], env)
 
     assert "standing by" in (tmp_path / "standby.log").read_text()
     signalled = time.monotonic()

@@ -64,7 +64,7 @@ def test_status_prints_the_queues_scheduler_and_alerts(
     code, out = run("status")
     assert code == 0, out
     assert "notifications" in out and "未在运行" in out
-    assert "ALERT 调度器最近一次运行：从未运行" in out
+    assert "告警 调度器最近一次运行：从未运行" in out
     code, out = run("status", "--lang", "en")
     assert code == 0, out
     assert "not ticking" in out and "ALERT the scheduler last ticked never" in out
