@@ -15,11 +15,26 @@ from rich.cells import cell_len
 
 SAMPLE_ROWS = 1_000  #: rows read before the column widths are fixed
 GAP = "  "
+ELLIPSIS = "…"
 
 
 def pad(text: str, width: int, *, right: bool = False) -> str:
     fill = " " * max(0, width - cell_len(text))
     return fill + text if right else text + fill
+
+
+def fit(text: str, width: int) -> str:
+    """`text` cut to at most `width` terminal cells, with an ellipsis when cut (a Chinese
+    character that would straddle the edge is left out whole)."""
+    if cell_len(text) <= width:
+        return text
+    out, used = [], 0
+    for char in text:
+        used += cell_len(char)
+        if used > width - 1:
+            break
+        out.append(char)
+    return "".join(out) + ELLIPSIS
 
 
 def table_lines(

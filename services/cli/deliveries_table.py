@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from rich.cells import cell_len, set_cell_size
-
+from services.cli.columns import fit, pad
 from services.notifier import DeliveryRow
 from services.web.labels import Labels
 from services.web.times import local_text
@@ -23,10 +22,7 @@ ERROR_INDENT = 7
 
 def _cell(text: str, cells: int, *, right: bool = False) -> str:
     """`text` in exactly `cells` terminal cells (a Chinese character takes two)."""
-    if cell_len(text) > cells:
-        return set_cell_size(text, cells - 1) + "…"
-    pad = " " * (cells - cell_len(text))
-    return pad + text if right else text + pad
+    return pad(fit(text, cells), cells, right=right)
 
 
 def table_lines(rows: Sequence[DeliveryRow], *, t: Labels, tz: str, total: int) -> list[str]:

@@ -13,14 +13,13 @@ from typing import TextIO
 
 from rich.cells import cell_len
 
-from services.cli.columns import GAP, pad
+from services.cli.columns import GAP, fit, pad
 from services.cli.labels import Lang, named, say, word
 from services.scheduler.tasks.report import COMPLIANCE_RULES, Report, ReportRow, share
 from shared.ledger.sheets import SheetWriter
 
 MAX_WIDTH = 100  #: terminal cells: the report fits a laptop's terminal and a printed page
 SHORT_LIST = 10  #: names listed per finding without --details
-ELLIPSIS = "…"
 
 #: the count columns after the organization, by their `_SHORT_HEADERS` key
 _COUNTS = (
@@ -76,18 +75,6 @@ def _counts(row: ReportRow) -> list[str]:
         str(f.elderly_not_visited_twice),
         str(f.no_event_attended),
     ]
-
-
-def fit(text: str, width: int) -> str:
-    """`text` cut to `width` terminal cells, with an ellipsis when cut."""
-    if cell_len(text) <= width:
-        return text
-    out = ""
-    for char in text:
-        if cell_len(out + char) > width - 1:
-            break
-        out += char
-    return out + ELLIPSIS
 
 
 def org_label(row: ReportRow, width: int, lang: Lang) -> str:
