@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import typer
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, select
 
 from shared.models import Assignment, Liaison, Member, Organization
 
@@ -35,11 +35,7 @@ def liaison_on(engine: Engine, member_id: str, day: date) -> str | None:
     """The liaison assigned to `member_id` on `day` (assignments may not overlap)."""
     query = (
         select(Assignment.liaison_id)
-        .where(
-            Assignment.member_id == member_id,
-            Assignment.from_date <= day,
-            or_(Assignment.to_date.is_(None), Assignment.to_date >= day),
-        )
+        .where(Assignment.member_id == member_id, Assignment.in_force_on(day))
         .order_by(Assignment.from_date.desc())
         .limit(1)
     )

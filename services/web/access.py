@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import HTTPException
-from sqlalchemy import ColumnElement, Engine, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, or_, select
 from sqlalchemy.orm import Session
 
 from services.web.tokens import Principal
@@ -45,11 +45,19 @@ def member_home_org(session: Session, member_id: str) -> str | None:
 def current_liaison(session: Session, member_id: str, day: date) -> str | None:
     return session.execute(
         select(Assignment.liaison_id).where(
-            Assignment.member_id == member_id,
-            Assignment.from_date <= day,
-            or_(Assignment.to_date.is_(None), Assignment.to_date >= day),
+            Assignment.member_id == member_id, Assignment.in_force_on(day)
         )
     ).scalar_one_or_none()
+
+
+def is_assigned(db: Connection | Session, liaison_id: str, member_id: str, day: date) -> bool:
+    """Whether `member_id` is `liaison_id`'s member on `day`."""
+    query = select(Assignment.id).where(
+        Assignment.member_id == member_id,
+        Assignment.liaison_id == liaison_id,
+        Assignment.in_force_on(day),
+    )
+    return db.execute(query).first() is not None
 
 
 def current_members(engine: Engine, liaison_id: str, day: date) -> set[str]:
@@ -58,9 +66,7 @@ def current_members(engine: Engine, liaison_id: str, day: date) -> set[str]:
         return set(
             session.scalars(
                 select(Assignment.member_id).where(
-                    Assignment.liaison_id == liaison_id,
-                    Assignment.from_date <= day,
-                    or_(Assignment.to_date.is_(None), Assignment.to_date >= day),
+                    Assignment.liaison_id == liaison_id, Assignment.in_force_on(day)
                 )
             )
         )

@@ -15,18 +15,18 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, delete, or_, select, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.notifier import record_opt_out, remove_opt_out
+from services.web.access import is_assigned
 from services.web.replies import Reply, parse_reply
 from shared.db import transaction
 from shared.errors import LiaisonError
 from shared.ledger.recording import SOURCE_SMS_REPLY, record_fact
 from shared.masking import mask_phone
 from shared.models import (
-    Assignment,
     Campaign,
     InboundMessage,
     Liaison,
@@ -218,7 +218,7 @@ def _record_task(engine: Engine, liaison_id: str, task: Mapping[str, Any], today
     if not member_id or fact is None:
         return False
     with Session(engine) as session:
-        if not _assigned(session, str(member_id), liaison_id, today):
+        if not is_assigned(session, liaison_id, str(member_id), today):
             return False  # reassigned since the digest: not this liaison's to close
         kind, extra = fact
         values: dict[str, object] = {"member_id": member_id, "on": today, **extra}
@@ -235,20 +235,6 @@ def _record_task(engine: Engine, liaison_id: str, task: Mapping[str, Any], today
         log.warning("an SMS reply could not be recorded: %s", exc)
         return False
     return True
-
-
-def _assigned(session: Session, member_id: str, liaison_id: str, day: date) -> bool:
-    return (
-        session.execute(
-            select(Assignment.id).where(
-                Assignment.member_id == member_id,
-                Assignment.liaison_id == liaison_id,
-                Assignment.from_date <= day,
-                or_(Assignment.to_date.is_(None), Assignment.to_date >= day),
-            )
-        ).first()
-        is not None
-    )
 
 
 def _campaign_of(session: Session, member_id: str, task: Mapping[str, Any]) -> str | None:

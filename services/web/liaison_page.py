@@ -33,6 +33,7 @@ from starlette.exceptions import HTTPException
 
 from services.scheduler.tasks.due import Task
 from services.scheduler.tasks.policy import PolicyBook
+from services.web.access import is_assigned
 from services.web.context import WebContext
 from services.web.csrf import same_origin
 from services.web.deps import get_ctx
@@ -52,7 +53,6 @@ from services.web.page_recording import (
     Tap,
     check_shape,
     find_task,
-    is_assigned,
     record_tap,
 )
 from services.web.page_words import ZH, PageWords, phone_words, words_for

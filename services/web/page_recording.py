@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine, and_, insert, or_, select
+from sqlalchemy import Connection, Engine, insert
 
 from services.scheduler.tasks.due import Task
 from shared.errors import LiaisonError
 from shared.ledger.recording import SOURCE_PAGE, record_fact
-from shared.models import Assignment, PageRecord
+from shared.models import PageRecord
 
 _CONTACT = ("phone", "home_visit", "workplace_visit")
 _VISIT = ("home_visit", "workplace_visit")
@@ -94,21 +94,6 @@ def find_task(tasks: list[Task], tap: Tap) -> Task:
                 raise PageRefused("bad_form", f"{tap.action!r} does not answer {task.rule}")
             return task
     raise PageRefused("not_yours", "no such open task of this liaison")
-
-
-def is_assigned(conn: Connection, liaison_id: str, member_id: str, day: date) -> bool:
-    """Whether `member_id` is `liaison_id`'s member on `day` (a task already done then)."""
-    return (
-        conn.execute(
-            select(Assignment.id).where(
-                Assignment.member_id == member_id,
-                Assignment.liaison_id == liaison_id,
-                Assignment.from_date <= day,
-                or_(Assignment.to_date.is_(None), and_(Assignment.to_date >= day)),
-            )
-        ).first()
-        is not None
-    )
 
 
 def fact_of(

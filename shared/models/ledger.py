@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import Base, EmptyIsNone, UTCDateTime
@@ -87,6 +98,11 @@ class Assignment(Base):
     liaison_id: Mapped[str] = mapped_column(String(64), ForeignKey("liaisons.liaison_id"))
     from_date: Mapped[date] = mapped_column(Date)
     to_date: Mapped[date | None] = mapped_column(Date)
+
+    @classmethod
+    def in_force_on(cls, day: date) -> ColumnElement[bool]:
+        """The assignments in force on `day`: begun by then and not yet ended."""
+        return and_(cls.from_date <= day, or_(cls.to_date.is_(None), cls.to_date >= day))
 
 
 class Interaction(Base):

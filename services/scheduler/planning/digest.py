@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, exists, not_, or_, select
+from sqlalchemy import Connection, Engine, exists, not_, select
 from sqlalchemy.orm import Session
 
 from services.notifier import (
@@ -161,11 +161,7 @@ def _liaisons(
 
 def _unassigned(conn: Connection, orgs: list[str], day: date) -> dict[str, list[dict[str, str]]]:
     out: dict[str, list[dict[str, str]]] = {}
-    assigned = exists().where(
-        Assignment.member_id == Member.member_id,
-        Assignment.from_date <= day,
-        or_(Assignment.to_date.is_(None), Assignment.to_date >= day),
-    )
+    assigned = exists().where(Assignment.member_id == Member.member_id, Assignment.in_force_on(day))
     for part in chunks(orgs):
         for r in conn.execute(
             select(Member.member_id, Member.name, Member.home_org)

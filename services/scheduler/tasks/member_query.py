@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, collate, or_, select
+from sqlalchemy import Connection, and_, case, collate, select
 from sqlalchemy.sql import ColumnElement
 
 from shared.models import Assignment, Member
@@ -67,11 +67,7 @@ def member_homes(conn: Connection, flt: MemberFilter) -> dict[str, str]:
 
 
 def current_assignment(d: date) -> ColumnElement[bool]:
-    return and_(
-        Assignment.member_id == Member.member_id,
-        Assignment.from_date <= d,
-        or_(Assignment.to_date.is_(None), Assignment.to_date >= d),
-    )
+    return and_(Assignment.member_id == Member.member_id, Assignment.in_force_on(d))
 
 
 def in_member_order(conn: Connection, flt: MemberFilter, stmt: Any) -> Any:
