@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -34,37 +33,18 @@ from services.notifier.testing.smtp_server import SmtpTestServer
 from services.web.tokens import create_token
 from shared.models import Notification, NotificationEvent
 from shared.status_keys import LAST_TICK_KEY, status_record
-from tests.conftest import in_ci, require_server
+from tests.conftest import require_server
 from tests.drills.planting import enqueue_all, plant
+from tests.e2e.web.chromium import free_port, start_chromium
 from tests.integration.web.ledger import NOW, seed_ledger
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts"
 LIAISON = str(Path(sys.executable).with_name("liaison"))
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-)
 DESKTOP = (1280, 900)
 PHONE = (390, 844)  #: an iPhone 12's CSS pixels
 EMAILS = 6
 ALERT_CHECK_S = 3  #: the alert interval of this test's `liaison serve`
-
-
-def _binary(*names: str) -> str | None:
-    return next((p for n in names if (p := shutil.which(n))), None)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout_s: float, every_s: float = 0.3) -> Any:
@@ -80,28 +60,10 @@ def wait_for(what: str, check: Callable[[], Any], timeout_s: float, every_s: flo
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    if os.environ.get("SKIP_BROWSER") == "1":
-        pytest.skip("SKIP_BROWSER=1")
-    chromium = _binary("chromium", "chromium-browser", "google-chrome")
-    driver_path = _binary("chromedriver")
-    if chromium is None or driver_path is None:
-        message = (
-            "chromium and chromium-driver are not installed "
-            "(sudo apt-get install -y chromium chromium-driver fonts-wqy-zenhei)"
-        )
-        if in_ci():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--window-size={DESKTOP[0]},{DESKTOP[1]}")
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    driver = start_chromium(
+        tmp_path / "chromium-profile",
+        flags=("--hide-scrollbars", f"--window-size={DESKTOP[0]},{DESKTOP[1]}"),
+    )
     yield driver
     driver.quit()
 
@@ -145,7 +107,7 @@ def served(
     seed_ledger(engine)
     token = create_token(engine, "ops", now=NOW).token
     smtp = SmtpTestServer()  # not started: its port refuses every connection
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LIAISON_", "TWILIO_"))}
     env.update(
         LIAISON_DATABASE_URL=url,

@@ -27,51 +27,27 @@ from shared.clock import SystemClock
 from shared.db import make_engine
 from shared.models import Notification
 from shared.page_links import load_page_settings
-from tests.conftest import in_ci, require_server
-from tests.e2e.web.test_dashboard_browser import ARTIFACTS, _binary, _free_port
+from tests.conftest import require_server
+from tests.e2e.web.chromium import free_port, start_chromium
+from tests.e2e.web.test_dashboard_browser import ARTIFACTS
 from tests.integration.web.ledger import seed_ledger, send_digest
 
 SECRET = "browser-page-secret-0123456789"
 PHONE = {"width": 390, "height": 844, "pixelRatio": 2}
 LIAISON = str(Path(sys.executable).with_name("liaison"))
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--lang=zh-CN",
-)
 
 
 @pytest.fixture
 def phone(tmp_path: Path) -> Iterator[object]:
-    chromium = _binary("chromium", "chromium-browser", "google-chrome")
-    driver_path = _binary("chromedriver")
-    if chromium is None or driver_path is None:
-        message = "chromium and chromium-driver are not installed"
-        if in_ci():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    options.add_experimental_option(
-        "mobileEmulation",
-        {
+    driver = start_chromium(
+        tmp_path / "chromium-profile",
+        flags=("--lang=zh-CN",),
+        mobile={
             "deviceMetrics": PHONE,
             "userAgent": "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 (KHTML, like Gecko) "
             "Chrome/120 Mobile Safari/537.36 MicroMessenger/8.0",
         },
     )
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
     yield driver
     driver.quit()
 
@@ -84,7 +60,7 @@ def served(
     engine = make_engine(database_url)
     seed_ledger(engine)
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
