@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
@@ -24,20 +25,20 @@ TWILIO_TOO_MANY_REQUESTS = 20429
 DEFAULT_TIMEOUT_S = 10.0  #: seconds to connect and to read an answer
 
 
-class _LiaisonHttpClient(KeepAliveHttpClient):
-    """The SDK's HTTP transport (keep-alive, see twilio_transport) with a timeout, an
-    optional base URL, and 429 read here, because Retry-After is a header and
-    TwilioRestException keeps no headers."""
+class _LiaisonHttpClient(HttpClient):  # type: ignore[misc]
+    """The SDK's HTTP client as the sender wants it: an optional base URL, and 429 read
+    here, because Retry-After is a header and TwilioRestException keeps no headers. The
+    wire is the transport's (keep-alive, see twilio_transport)."""
 
-    def __init__(self, *, timeout_s: float, base_url: str = "") -> None:
-        # The SDK's default client logs each request at INFO; this one logs nothing.
-        super().__init__(timeout_s=timeout_s)
+    def __init__(self, transport: HttpClient, *, base_url: str = "") -> None:
+        super().__init__(transport.logger, False, transport.timeout)
+        self.transport = transport
         self.base_url = base_url.rstrip("/")
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         if self.base_url and url.startswith(TWILIO_API_BASE):
             url = self.base_url + url[len(TWILIO_API_BASE) :]
-        response = super().request(method, url, *args, **kwargs)
+        response: Response = self.transport.request(method, url, *args, **kwargs)
         if response.status_code == 429:
             body = _json(response.text)
             code = body.get("code") or TWILIO_TOO_MANY_REQUESTS
@@ -62,7 +63,10 @@ class TwilioSmsSender:
         status_callback_url: str = "",
         base_url: str = "",
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        transport: HttpClient | None = None,
     ) -> None:
+        """`transport` replaces the keep-alive one (the benchmark compares transports);
+        it keeps its own timeout."""
         if not account_sid or not auth_token:
             raise ConfigurationError("Twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
         if not from_number and not messaging_service_sid:
@@ -75,7 +79,9 @@ class TwilioSmsSender:
         self.client = Client(
             account_sid,
             auth_token,
-            http_client=_LiaisonHttpClient(timeout_s=timeout_s, base_url=base_url),
+            http_client=_LiaisonHttpClient(
+                transport or KeepAliveHttpClient(timeout_s=timeout_s), base_url=base_url
+            ),
         )
 
     def send(self, message: OutgoingMessage) -> SendResult:
