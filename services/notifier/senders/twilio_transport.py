@@ -3,10 +3,10 @@ answer read by httptools (llhttp, the parser of Node.js), instead of `requests`.
 
 The SDK builds the request (URL, form, headers, auth) and reads the answer into its
 objects and errors; only the wire changes. A worker is bound by Python CPU under the
-GIL, and the wire was a third of it: per request, `requests` cost ~1,400 µs of CPU,
-a urllib3 pool ~500 µs (its Retry, Timeout, response and header objects, http.client's
-header parsing through `email.parser`), http.client alone ~320 µs, this ~200 µs (the
-SDK's own layers included, ~70 µs of it; docs/benchmarks/notifier.md, issue 22).
+GIL, and the wire was a third of it. CPU per request with 16 threads, the SDK's own
+~60 µs included (docs/benchmarks/notifier.md, issue 22): `requests` ~1,240 µs, a urllib3
+PoolManager ~690 µs (its Retry, Timeout, response and header objects, http.client's
+header parsing through `email.parser`), http.client alone ~290 µs, this ~190 µs.
 
 What must stay true:
 - A request is sent at most once here. It is retried only when it provably never left:
@@ -14,14 +14,16 @@ What must stay true:
   to the kernel, a failure (a read timeout, a connection dropped before or during the
   answer) fails as a transient error and the delivery retry decides: Twilio may have
   taken the message, and sending it again could send the SMS twice.
-- A kept-alive connection the server has closed is the classic trap: written on, it
-  fails only after the write, with nothing read, exactly as a request that reached
-  Twilio (or the load balancer in front of it, which may have passed it on) and lost
-  its answer does. From here the two cannot be told apart, and HTTP allows no automatic
-  retry of a POST then (RFC 9110 §9.2.2, RFC 9112 §9.3.1). So an idle connection is
-  checked before it is written on: one the server has closed (its FIN or RST arrived)
-  is dropped and a new one made, which is not a resend since nothing was written. A
-  close that crosses our write on the wire is not caught and fails as above.
+- A kept-alive connection the server has closed is the classic trap. A request written
+  on it reaches only the server's kernel, which answers with a reset: no program read
+  it. But it fails here as a request that Twilio (or the load balancer in front of it,
+  which may have passed it on) did read, and then closed or lost the connection before
+  answering, fails: written, then silence or a reset. From here the two cannot be told
+  apart, and HTTP allows no automatic retry of a POST then (RFC 9110 §9.2.2, RFC 9112
+  §9.3.1), so it is not resent. What can be known is checked before writing: an idle
+  connection whose close (FIN or RST) has already arrived is readable; it is dropped
+  and a new one made, which resends nothing since nothing was written. Only a close
+  that crosses our write on the wire gets past that check, and fails as above.
 - Connections are taken from and given back to a per-origin LIFO (`deque.pop` and
   `append` are atomic), so a worker's threads share them and no socket is ever used by
   two threads at once; one that fails or is interrupted (dramatiq's time limit raises
