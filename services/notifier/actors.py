@@ -208,8 +208,8 @@ def _declare_batch_actor(
     (`batching.deliver_batch`); every follow-up — a retry, a deferral, a run cut short —
     is a new message, so a batch message itself is never retried for one notification's
     sake. It is dead-lettered only when its run fails past the batch (dramatiq's time
-    or age limit, Redis refusing a follow-up); the dead-letter tools (`services.web.ops`)
-    list and requeue each id it carries."""
+    limit, a BaseException `_send_batch` does not catch, or an error sending follow-ups);
+    the dead-letter tools (`services.web.ops`) list and requeue each id it carries."""
 
     def send_notifications(notification_ids: list[int]) -> None:
         _send_batch(runtime, single, batch, notification_ids, outage_wait_s=outage_wait_s)
