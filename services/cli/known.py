@@ -1,5 +1,5 @@
-"""Ids named on the command line must exist: a typo is a usage error (exit 2) before any
-work, never an empty listing that reads like "nothing to do". And who a member's liaison
+"""Ids and rules named on the command line must exist: a typo is a usage error (exit 2)
+before any work, never an empty listing that reads like "nothing to do". And who a member's liaison
 is on a day, for `record` to say when a fact names someone else."""
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from typing import Any
 import typer
 from sqlalchemy import Engine, select
 
-from shared.models import Assignment, Liaison, Member, Organization
+from services.cli.labels import Lang, rule_choices, say
+from services.scheduler.tasks.strategies import is_task
+from shared.models import Assignment, Liaison, Member, Organization, Rule
 
 _TABLES: dict[str, tuple[Any, str]] = {
     "org": (Organization.code, "no organization with code"),
@@ -29,6 +31,19 @@ def require_known(engine: Engine, *, hint: str | None = None, **ids: str | None)
             column, missing = _TABLES[kind]
             if conn.execute(select(column).where(column == value)).first() is None:
                 raise typer.BadParameter(f"{missing} {value!r}", param_hint=hint or f"--{kind}")
+
+
+def require_task_rule(engine: Engine, rule: str | None, lang: Lang) -> None:
+    """Refuse a `--rule` that names no rule making tasks, listing those that do (in their
+    order of urgency): a messaging policy row (quiet_hours…) would list nothing either."""
+    if rule is None:
+        return
+    with engine.connect() as conn:
+        rows = conn.execute(select(Rule.name, Rule.strategy).order_by(Rule.priority, Rule.name))
+        names = [name for name, strategy in rows if is_task(strategy)]
+    if rule not in names:
+        message = say("unknown_rule", lang, rule=rule, rules=rule_choices(names, lang))
+        raise typer.BadParameter(message, param_hint="--rule")
 
 
 def liaison_on(engine: Engine, member_id: str, day: date) -> str | None:

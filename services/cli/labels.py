@@ -16,7 +16,7 @@ the default when nothing is set.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Literal
 
 import typer
@@ -103,6 +103,10 @@ SENTENCES: dict[str, Sentence] = {
         "en": "{count} organization(s) written to {path}",
     },
     "rows_written": {"zh-CN": "{count} 行已写入 {path}", "en": "{count} row(s) written to {path}"},
+    "unknown_rule": {
+        "zh-CN": "没有名为 {rule!r} 的事项；可选：{rules}",
+        "en": "no rule named {rule!r}; rules: {rules}",
+    },
 }
 
 
@@ -114,6 +118,15 @@ def rule_name(code: str, lang: Lang) -> str:
     """The rule's name for a person; a rule added since (a row, not code) shows its code."""
     names = RULES.get(code)
     return names[lang] if names else code
+
+
+def rule_choices(codes: Iterable[str], lang: Lang) -> str:
+    """Rule codes, each with its name for a person: `monthly_contact（每月联系）、…`."""
+    if lang == "zh-CN":
+        return "、".join(
+            c if rule_name(c, lang) == c else f"{c}（{rule_name(c, lang)}）" for c in codes
+        )
+    return ", ".join(c if rule_name(c, lang) == c else f"{c} ({rule_name(c, lang)})" for c in codes)
 
 
 def say(key: str, lang: Lang, **values: object) -> str:

@@ -60,7 +60,7 @@ def due(
 ) -> None:
     """List every open task, ordered by liaison, then urgency."""
     from services.cli.due_output import Names, counting, write_sheet, write_table
-    from services.cli.known import require_known
+    from services.cli.known import require_known, require_task_rule
     from services.cli.progress import progress_bar
     from services.scheduler.tasks.due import DueQuery, compute_due
     from services.scheduler.tasks.listing import FORMATS, write_listing
@@ -76,6 +76,7 @@ def due(
     day = as_of_date(as_of)
     engine = ensure_schema(load_settings())
     require_known(engine, org=org, liaison=liaison)
+    require_task_rule(engine, rule, language)
     tasks = compute_due(engine, DueQuery(day, org=org, liaison_id=liaison, rule=rule))
     if out is None:  # the listing itself goes to the terminal: no bar over it
         if fmt == "table":

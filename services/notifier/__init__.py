@@ -24,7 +24,7 @@ from services.notifier.deliveries import (
     list_deliveries,
     reason_of,
 )
-from services.notifier.enqueuing import enqueue
+from services.notifier.enqueuing import enqueue, message_notification_ids
 from services.notifier.heartbeat import WorkerSeen, add_heartbeat, live_workers
 from services.notifier.opt_outs import record_opt_out, remove_opt_out
 from services.notifier.outbox import (
@@ -87,6 +87,7 @@ __all__ = [
     "in_quiet_hours",
     "list_deliveries",
     "live_workers",
+    "message_notification_ids",
     "ops_robot_mailer",
     "parse_quiet_hours",
     "reason_of",

@@ -207,7 +207,9 @@ def _declare_batch_actor(
     """The batch actor: first attempts of many notifications per message
     (`batching.deliver_batch`); every follow-up — a retry, a deferral, a run cut short —
     is a new message, so a batch message itself is never retried for one notification's
-    sake nor dead-lettered (the dead-letter tools read single-id messages)."""
+    sake. It is dead-lettered only when its run fails past the batch (dramatiq's time
+    limit, a BaseException `_send_batch` does not catch, or an error sending follow-ups);
+    the dead-letter tools (`services.web.ops`) list and requeue each id it carries."""
 
     def send_notifications(notification_ids: list[int]) -> None:
         _send_batch(runtime, single, batch, notification_ids, outage_wait_s=outage_wait_s)

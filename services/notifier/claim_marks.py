@@ -14,6 +14,7 @@ from an earlier claim never vouches for a later one.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,31 @@ class ClaimMarks:
     def __init__(self, client: redis.Redis, *, ttl_ms: int = DEFAULT_TTL_MS) -> None:
         self.client = client
         self.ttl_ms = ttl_ms
+        self._local = threading.local()
+
+    def _own(self) -> redis.Redis:
+        """This thread's own connection, for the two calls made around every request (take
+        and set_sent). Checking a connection out of the shared pool and back in is half of
+        what a redis-py call costs in CPU; a worker thread sends its messages one after
+        another, so one connection each serves as well. It comes from the same pool (same
+        server, timeouts and retries) and reconnects by itself after an outage."""
+        own: redis.Redis | None = getattr(self._local, "client", None)
+        if own is None:
+            own = redis.Redis(connection_pool=self.client.connection_pool,
+                              single_connection_client=True)  # fmt: skip
+            self._local.client = own
+        return own
+
+    def _call(self, *command: str | int) -> None:
+        """Run a DEL or SET on this thread's connection. A connection the server dropped
+        (a restart) fails its next command, where the pool would have found it closed at
+        checkout: the command is run once more, on a new connection (DEL and SET of one
+        value are idempotent). A Redis still away fails the second time, as before."""
+        own = self._own()
+        try:
+            own.execute_command(*command)  # type: ignore[no-untyped-call]
+        except redis.ConnectionError:
+            own.execute_command(*command)  # type: ignore[no-untyped-call]
 
     def _key(self, notification_id: int) -> str:
         return f"{KEY_PREFIX}:{notification_id}"
@@ -54,7 +80,7 @@ class ClaimMarks:
 
     def take(self, notification_id: int) -> None:
         """Remove the mark of a row whose request is about to leave."""
-        self.client.delete(self._key(notification_id))
+        self._call("DEL", self._key(notification_id))
 
     def never_sent(self, notification_id: int, claimed_at: datetime) -> bool:
         """Take the mark of a row claimed at `claimed_at`; True if it was that claim's
@@ -72,7 +98,7 @@ class ClaimMarks:
             (_instant(claimed_at), answer.provider, answer.provider_message_id or "",
              answer.started_at.isoformat(), str(answer.latency_ms))
         )  # fmt: skip
-        self.client.set(f"{SENT_PREFIX}:{notification_id}", value, px=self.ttl_ms)
+        self._call("SET", f"{SENT_PREFIX}:{notification_id}", value, "PX", self.ttl_ms)
 
     def sent_answer(self, notification_id: int, claimed_at: datetime) -> SentAnswer | None:
         """Take what the provider answered for the claim made at `claimed_at`, if kept."""

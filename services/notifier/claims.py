@@ -4,7 +4,9 @@ The same compare-and-set as `outbox.transition` (a row moves only from the statu
 and every move leaves an event), but in SQLAlchemy Core on a plain connection and for many
 ids at once: one `UPDATE … WHERE id IN (…) AND status IN (…) RETURNING id` and one
 multi-row event insert, instead of two ORM statements per notification. The ORM's
-session and identity map were a third of a worker's time per message (issue 18).
+session and identity map were a third of a worker's time per message (issue 18). On
+PostgreSQL the claim, the record and their events are one statement each, on arrays
+(`claims_postgres`); the statements here are the SQLite path.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.notifier import claims_postgres
 from shared.models import DeliveryAttempt, Notification, NotificationEvent, OptOut
 
 _N = cast(Table, Notification.__table__)
@@ -129,6 +132,8 @@ def claim(conn: Connection, ids: Collection[int], *, from_statuses: Collection[s
     the attempt number of each one claimed, by id."""
     if not ids:
         return {}
+    if _on_postgresql(conn):
+        return claims_postgres.claim(conn, ids, from_statuses=from_statuses, now=now)
     claimed = {
         int(i): int(attempts)
         for i, attempts in conn.execute(
@@ -156,6 +161,9 @@ def mark_sent(
     """Move the claimed notifications in `sent` (id -> the provider's message id) to sent."""
     if not sent:
         return []
+    if _on_postgresql(conn):
+        details = {i: f"accepted by {provider_of[i]}" for i in sent}
+        return claims_postgres.mark_sent(conn, sent, details, now)
     ids = list(sent)
     message_id = case({i: sent[i] for i in ids}, value=_N.c.id, else_=None)
     moved = [
@@ -173,8 +181,14 @@ def mark_sent(
 
 def log_attempts(conn: Connection, attempts: Sequence[Mapping[str, Any]]) -> None:
     """Insert delivery_attempts rows (one statement for all)."""
-    if attempts:
+    if attempts and _on_postgresql(conn):
+        claims_postgres.log_attempts(conn, attempts)
+    elif attempts:
         conn.execute(insert(_ATTEMPTS), list(attempts))
+
+
+def _on_postgresql(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
 
 
 def _events(
@@ -193,7 +207,7 @@ def _events(
 def add_opt_out(conn: Connection, address: str, channel: str, *, source: str,
                 now: datetime) -> None:  # fmt: skip
     """As `opt_outs.record_opt_out`, on a Core connection."""
-    module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    module: Any = postgresql if _on_postgresql(conn) else sqlite
     conn.execute(
         module.insert(_OPT_OUTS)
         .values(address=address, channel=channel, opted_out_at=now, source=source)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 from uuid import uuid4
 
 from dramatiq import Message
@@ -92,6 +93,31 @@ def notification_message(notification_id: int) -> Message[None]:
         kwargs={},
         options={},
     )
+
+
+def message_notification_ids(actor_name: str, args: Sequence[Any]) -> list[int]:
+    """The notification ids a message of either actor carries, in order, once each: the
+    reverse of `notification_message` and `batch_message`. Empty for another actor's
+    message; what is not an id (a message dead-lettered for its bad arguments) is left out."""
+    if not args:
+        return []
+    if actor_name == SEND_NOTIFICATION:
+        carried = [args[0]]
+    elif actor_name == SEND_NOTIFICATIONS and isinstance(args[0], list):
+        carried = args[0]
+    else:
+        return []
+    return list(dict.fromkeys(i for i in map(_as_id, carried) if i is not None))
+
+
+def _as_id(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
 
 
 def push_messages(

@@ -11,7 +11,7 @@ from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import dq_name
 
-from services.notifier.actors import SEND_NOTIFICATION, SEND_NOTIFICATIONS
+from services.notifier.enqueuing import message_notification_ids
 
 SCAN_CHUNK = 1_000  #: message ids read per round trip
 
@@ -39,15 +39,6 @@ def waiting_notification_ids(
             start += len(ids)
             for data in client.hmget(f"{key}.msgs", ids):
                 if isinstance(data, bytes):
-                    found.update(_notification_ids(Message.decode(data)))
+                    message = Message.decode(data)
+                    found.update(message_notification_ids(message.actor_name, message.args))
     return found
-
-
-def _notification_ids(message: Message[object]) -> list[int]:
-    if not message.args:
-        return []
-    if message.actor_name == SEND_NOTIFICATION:
-        return [int(message.args[0])]
-    if message.actor_name == SEND_NOTIFICATIONS and isinstance(message.args[0], list):
-        return [int(i) for i in message.args[0]]
-    return []

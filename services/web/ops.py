@@ -1,5 +1,8 @@
 """What the API gives ops besides the queues: the dead letters of `/api/v1/dead-letters`
 (the broker's and the outbox's, one by one) and their requeue, and the delivery log.
+A broker letter of the notifier carries one notification id (`send_notification`) or a
+batch of them (`send_notifications`): it is listed with each of them, and its requeue
+queues each of them again once.
 Addresses are always masked here. The dashboard's dead notifications, grouped by reason,
 are `services.notifier.dead_by_reason`."""
 
@@ -11,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from dramatiq import Message
-from sqlalchemy import ColumnElement, Connection, Engine, select
+from sqlalchemy import ColumnElement, Connection, Engine, Row, select
 from sqlalchemy.orm import Session
 
-from services.notifier import SEND_NOTIFICATION, enqueue, list_deliveries, requeue_dead
+from services.notifier import enqueue, list_deliveries, message_notification_ids, requeue_dead
 from services.web.context import WebContext
 from services.web.queues import DeadLetter, dead_letters, queue_names, take_dead_letter
 from shared.masking import mask_address, mask_text
@@ -27,6 +30,17 @@ REQUEUE_FROM = ("pending", "dead", "failed", "undelivered")
 
 #: the largest id a notification row can have (an INTEGER column: PostgreSQL's is 32 bits)
 MAX_NOTIFICATION_ID = 2**31 - 1
+#: notification ids per SQL statement when reading the rows letters carry
+ID_CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class DeadNotification:
+    """One notification a dead letter carries."""
+
+    notification_id: int
+    recipient: str  #: masked; empty when the row is gone
+    kind: str  #: empty when the row is gone
 
 
 @dataclass(frozen=True)
@@ -35,11 +49,13 @@ class DeadItem:
 
     source: str  #: broker | outbox
     ref: str  #: broker: "<queue>/<redis id>"; outbox: the notification id
-    notification_id: int | None
-    recipient: str  #: masked
-    kind: str
+    notification_id: int | None  #: when the letter carries exactly one notification
+    recipient: str  #: masked; of that one notification
+    kind: str  #: of that one notification, else the actor's name
     reason: str
     died_at: str
+    #: every notification the letter carries (a batch letter: up to 50), in its order
+    notifications: tuple[DeadNotification, ...] = ()
 
 
 def dead_items(ctx: WebContext, *, limit: int = 50) -> list[DeadItem]:
@@ -51,32 +67,41 @@ def dead_items(ctx: WebContext, *, limit: int = 50) -> list[DeadItem]:
     ]
     with ctx.engine.connect() as conn:
         items = _broker_items(conn, letters)
-        shown = {i.notification_id for i in items}
+        # A notification a broker letter carries is listed there, not a second time.
+        shown = {n.notification_id for i in items for n in i.notifications}
         items += [i for i in _dead_notifications(conn, limit) if i.notification_id not in shown]
     return items[:limit]
 
 
-def _notification_id(letter: DeadLetter) -> int | None:
-    return int(letter.args[0]) if letter.actor == SEND_NOTIFICATION and letter.args else None
-
-
 def _broker_items(conn: Connection, letters: list[DeadLetter]) -> list[DeadItem]:
-    ids = [i for i in map(_notification_id, letters) if i is not None]
-    rows = {
-        r.id: r
-        for r in conn.execute(
-            select(
-                Notification.id,
-                Notification.kind,
-                Notification.channel,
-                Notification.address,
-                Notification.last_error,
-            ).where(Notification.id.in_(ids))
+    carried = {d.redis_id: message_notification_ids(d.actor, d.args) for d in letters}
+    ids = sorted({i for group in carried.values() for i in group})
+    rows: dict[int, Row[int, str, str, str, str | None]] = {}
+    # In chunks: a page of 50 batch letters is up to 2,500 ids (SQLite allows 32,766).
+    for start in range(0, len(ids), ID_CHUNK):
+        rows.update(
+            (r.id, r)
+            for r in conn.execute(
+                select(
+                    Notification.id,
+                    Notification.kind,
+                    Notification.channel,
+                    Notification.address,
+                    Notification.last_error,
+                ).where(Notification.id.in_(ids[start : start + ID_CHUNK]))
+            )
         )
-    }
     items = []
     for d in letters:
-        nid = _notification_id(d)
+        notifications = tuple(
+            DeadNotification(
+                notification_id=i,
+                recipient=mask_address(rows[i].address, rows[i].channel) if i in rows else "",
+                kind=rows[i].kind if i in rows else "",
+            )
+            for i in carried[d.redis_id]
+        )
+        nid = notifications[0].notification_id if len(notifications) == 1 else None
         row = rows.get(nid) if nid is not None else None
         items.append(
             DeadItem(
@@ -93,6 +118,7 @@ def _broker_items(conn: Connection, letters: list[DeadLetter]) -> list[DeadItem]
                 died_at=datetime.fromtimestamp(d.died_at_ms / 1000)
                 .astimezone()
                 .isoformat(timespec="seconds"),
+                notifications=notifications,
             )
         )
     return items
@@ -111,6 +137,7 @@ def _dead_notifications(conn: Connection, limit: int) -> list[DeadItem]:
             kind=r.kind,
             reason=r.last_error or "retries exhausted",
             died_at=(r.updated_at or r.created_at).isoformat(timespec="seconds"),
+            notifications=(DeadNotification(r.id, r.recipient, r.kind),),
         )
         for r in rows
     ]
@@ -138,13 +165,16 @@ def requeue(ctx: WebContext, source: str, ref: str, *, by: str = "ops") -> bool:
     if message is None:
         return False
     args = message.get("args") or []
-    if message.get("actor_name") == SEND_NOTIFICATION and args:
-        # Through the outbox, so that the row is queued again and a worker may claim it.
-        # A row already sent is not sent again; the letter is dealt with either way.
+    ids = message_notification_ids(str(message.get("actor_name")), args)
+    if ids:
+        # Through the outbox, so that each row is queued again (once: the letter is
+        # taken above by one caller only) and a worker may claim it; a batch letter's
+        # rows go out again as batches. A row already sent is not sent again; the letter
+        # is dealt with either way.
         enqueue(
             ctx.engine,
             ctx.broker,
-            [int(args[0])],
+            ids,
             now=now,
             from_statuses=REQUEUE_FROM,
             detail=f"requeued by {by}",

@@ -149,14 +149,23 @@ class DeadRequeueOut(BaseModel):
     requeued: int
 
 
+class DeadNotificationOut(BaseModel):
+    notification_id: int
+    recipient: str
+    kind: str
+
+
 class DeadLetterOut(BaseModel):
     source: str
     ref: str
+    #: the notification, when the letter carries exactly one
     notification_id: int | None
     recipient: str
     kind: str
     reason: str
     died_at: str
+    #: every notification the letter carries: one, or a batch letter's (up to 50)
+    notifications: list[DeadNotificationOut]
 
 
 class RequeueIn(BaseModel):

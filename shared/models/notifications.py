@@ -82,6 +82,8 @@ class DeliveryAttempt(Base):
     """One call to a provider, whatever came of it."""
 
     __tablename__ = "delivery_attempts"
+    #: the alert's failure rates and the latency figures read the last window's attempts
+    __table_args__ = (Index("ix_delivery_attempts_started_at", "started_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     notification_id: Mapped[int] = mapped_column(

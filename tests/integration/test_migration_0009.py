@@ -22,6 +22,8 @@ from tests.conftest import POSTGRES_URL, require_server
 from tests.drills.processes import own_database
 
 BEFORE = "0008"
+#: the revision under test, not the head: later migrations must not change what it did
+AFTER = "0009"
 ORGANIZATION = text("INSERT INTO organizations (code, name, timezone) VALUES ('O', 'O', 'UTC')")
 MEMBER = text(
     "INSERT INTO members (member_id, name, id_number, home_org, join_date, mobile_since, "
@@ -65,7 +67,7 @@ def _places(engine: Engine) -> list[object]:
 def test_upgrading_keeps_every_visit_gives_no_place_the_empty_place_and_keys_by_place(
     old_schema: Engine,
 ) -> None:
-    upgrade(old_schema)
+    upgrade(old_schema, AFTER)
     assert current_revision(old_schema) == "0009"
     assert _places(old_schema) == [""]
     with old_schema.begin() as conn:
@@ -76,7 +78,7 @@ def test_upgrading_keeps_every_visit_gives_no_place_the_empty_place_and_keys_by_
 
 
 def test_downgrading_restores_the_old_key_and_empty_places(old_schema: Engine) -> None:
-    upgrade(old_schema)
+    upgrade(old_schema, AFTER)
     command.downgrade(alembic_config(old_schema), BEFORE)
     assert current_revision(old_schema) == BEFORE
     assert _places(old_schema) == [None]
@@ -87,7 +89,7 @@ def test_downgrading_restores_the_old_key_and_empty_places(old_schema: Engine) -
 def test_downgrading_refuses_while_one_day_holds_two_visits_at_two_places(
     old_schema: Engine,
 ) -> None:
-    upgrade(old_schema)
+    upgrade(old_schema, AFTER)
     with old_schema.begin() as conn:
         conn.execute(INSERT, {"on": date(2026, 1, 5), "place": "home"})
     with pytest.raises(RuntimeError, match="member M1 has two visit interactions on 2026-01-05"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +26,6 @@ FLAGS = (
 
 def binary(*names: str) -> str | None:
     return next((p for n in names if (p := shutil.which(n))), None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_chromium(

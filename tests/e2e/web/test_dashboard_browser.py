@@ -15,9 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,14 +31,19 @@ from services.notifier.testing.smtp_server import SmtpTestServer
 from services.web.tokens import create_token
 from shared.models import Notification, NotificationEvent
 from shared.status_keys import LAST_TICK_KEY, status_record
-from tests.conftest import require_server
 from tests.drills.planting import enqueue_all, plant
-from tests.e2e.web.chromium import free_port, start_chromium
+from tests.e2e.web.chromium import start_chromium
+from tests.e2e.web.serving import (
+    LIAISON,
+    ROOT,
+    free_port,
+    liaison_serve,
+    start_process,
+    stop_process,
+)
 from tests.integration.web.ledger import NOW, seed_ledger
 
-ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts"
-LIAISON = str(Path(sys.executable).with_name("liaison"))
 DESKTOP = (1280, 900)
 PHONE = (390, 844)  #: an iPhone 12's CSS pixels
 EMAILS = 6
@@ -78,23 +81,6 @@ class Served:
     redis: redis.Redis
 
 
-def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        args, env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait(timeout=10)
-
-
 @pytest.fixture
 def served(
     tmp_path: Path, database_url: str, engine: Engine, redis_server_url: str
@@ -129,25 +115,13 @@ def served(
     client.set(LAST_TICK_KEY, status_record(datetime.now(UTC)))
     ids = plant(engine, EMAILS, channel="email")
     enqueue_all(engine, redis_server_url, ids)
-    worker = _start([LIAISON, "worker", "--processes", "1", "--threads", "2"], env,
-                    tmp_path / "worker.log")  # fmt: skip
-    serve = _start([LIAISON, "serve", "--host", "127.0.0.1", "--port", str(port)], env,
-                   tmp_path / "serve.log")  # fmt: skip
+    worker = start_process([LIAISON, "worker", "--processes", "1", "--threads", "2"], env,
+                           tmp_path / "worker.log")  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if serve.poll() is not None or time.monotonic() > deadline:
-                    log = (tmp_path / "serve.log").read_text()[-500:]
-                    require_server("liaison serve", log or "did not start")
-                time.sleep(0.2)
-        yield Served(f"http://127.0.0.1:{port}", token, env, engine, smtp, client)
+        with liaison_serve(env, tmp_path / "serve.log", port=port) as serving:
+            yield Served(serving.base, token, env, engine, smtp, client)
     finally:
-        _stop(serve)
-        _stop(worker)
+        stop_process(worker)
         if smtp.running:
             smtp.stop()
 

@@ -6,25 +6,16 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_server
+from tests.e2e.web.serving import free_port, liaison_serve
 
 UPLOAD_BYTES = 400 * 1024 * 1024
 CHUNK = b"a" * (1024 * 1024)
 PEAK_LIMIT_KB = 300 * 1024  #: the issue's budget for the whole process
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _peak_kb(pid: int) -> int:
@@ -39,7 +30,7 @@ def served(tmp_path: Path, redis_server_url: str) -> Iterator[tuple[int, int]]:
     """(port, pid) of `liaison serve` on an empty SQLite ledger."""
     if not Path("/proc/self/status").exists():
         pytest.skip("needs /proc to read the server's peak memory")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "LIAISON_DATABASE_URL": f"sqlite:///{tmp_path / 'liaison.sqlite3'}",
@@ -48,28 +39,8 @@ def served(tmp_path: Path, redis_server_url: str) -> Iterator[tuple[int, int]]:
         "TWILIO_AUTH_TOKEN": "large-body-token",
         "LIAISON_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
-    liaison = Path(sys.executable).with_name("liaison")
-    process = subprocess.Popen(
-        [str(liaison), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    err = process.stderr.read().decode() if process.stderr else ""
-                    require_server("liaison serve", err[-500:] or "did not start")
-                time.sleep(0.2)
-        yield port, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with liaison_serve(env, tmp_path / "serve.log", port=port) as serving:
+        yield port, serving.process.pid
 
 
 def _stream(port: int, path: str, *, declare_length: bool) -> int:

@@ -8,10 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -27,14 +24,13 @@ from shared.clock import SystemClock
 from shared.db import make_engine
 from shared.models import Notification
 from shared.page_links import load_page_settings
-from tests.conftest import require_server
-from tests.e2e.web.chromium import free_port, start_chromium
+from tests.e2e.web.chromium import start_chromium
+from tests.e2e.web.serving import LIAISON, free_port, liaison_serve
 from tests.e2e.web.test_dashboard_browser import ARTIFACTS
 from tests.integration.web.ledger import seed_ledger, send_digest
 
 SECRET = "browser-page-secret-0123456789"
 PHONE = {"width": 390, "height": 844, "pixelRatio": 2}
-LIAISON = str(Path(sys.executable).with_name("liaison"))
 
 
 @pytest.fixture
@@ -70,27 +66,8 @@ def served(
         "LIAISON_PAGE_SECRET": SECRET,
         "LIAISON_PUBLIC_URL": base,
     }
-    process = subprocess.Popen(
-        [LIAISON, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    err = process.stderr.read().decode() if process.stderr else ""
-                    require_server("liaison serve", err[-500:] or "did not start")
-                time.sleep(0.2)
+    with liaison_serve(env, tmp_path / "serve.log", port=port):
         yield base, env
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _digest_sms(database_url: str, env: dict[str, str]) -> str:

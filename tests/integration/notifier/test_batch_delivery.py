@@ -88,9 +88,15 @@ def test_a_batch_sends_each_notification_once_with_a_few_statements_per_claim_ch
     assert sorted(r.form["To"] for r in twilio.sent()) == sorted(phone(i) for i in range(many))
     assert {n.status for n in rows(engine, ids).values()} == {"sent"}
     assert all(n.provider_message_id for n in rows(engine, ids).values())
-    # 2 reads, then per chunk: the claim and its events; the attempts, the sent rows and
-    # their events.
-    assert len(statements) == 2 + 3 * 5, statements
+    if engine.dialect.name == "postgresql":
+        # 2 reads, then per chunk three statements of unchanging text: the claim with its
+        # events, the attempts, the sent rows with their events (claims_postgres).
+        assert len(statements) == 2 + 3 * 3, statements
+        assert statements[2:5] == statements[5:8] == statements[8:11]
+    else:
+        # 2 reads, then per chunk: the claim and its events; the attempts, the sent rows
+        # and their events.
+        assert len(statements) == 2 + 3 * 5, statements
     with Session(engine) as session:
         details = list(
             session.scalars(

@@ -124,6 +124,38 @@ def test_due_for_an_unknown_liaison_is_a_usage_error_not_an_empty_listing(run) -
     assert "no liaison with id 'NOPE'" in err and "open task" not in out
 
 
+TASK_RULES = (
+    "monthly_contact",
+    "quarterly_visit",
+    "annual_site_visit",
+    "frequent_mover_contact",
+    "elderly_visits",
+    "key_date_visit",
+    "certificate_review",
+    "materials_delivery",
+    "ledger_verification",
+)
+
+
+@pytest.mark.parametrize(
+    ("lang", "opening", "one_rule"),
+    [
+        ("zh-CN", "没有名为 'NOPE' 的事项", "monthly_contact（每月联系）"),
+        ("en", "no rule named 'NOPE'", "monthly_contact (monthly contact)"),
+    ],
+)
+def test_due_for_an_unknown_rule_is_a_usage_error_naming_every_rule_on_one_line(  # type: ignore[no-untyped-def]
+    run, monkeypatch: pytest.MonkeyPatch, lang: str, opening: str, one_rule: str
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # Click's usage error on one line of its box
+    code, out, err = run("due", "--as-of", "2026-11-22", "--rule", "NOPE", "--lang", lang)
+    assert code == 2 and out == ""
+    [line] = [line for line in err.splitlines() if "NOPE" in line]
+    assert opening in line and one_rule in line
+    assert all(rule in line for rule in TASK_RULES)
+    assert "quiet_hours" not in line  # messaging policy, not a rule `due` lists
+
+
 def test_csv_and_jsonl_keep_the_contract_codes_whatever_the_language(run) -> None:  # type: ignore[no-untyped-def]
     code_zh, zh, _ = run("due", "--as-of", "2026-11-22", "--format", "csv", "--lang", "zh-CN")
     code_en, en, _ = run("due", "--as-of", "2026-11-22", "--format", "csv", "--lang", "en")
