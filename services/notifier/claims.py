@@ -91,6 +91,8 @@ def opted_out(conn: Connection, pairs: Iterable[tuple[str, str]]) -> set[tuple[s
     wanted = list(set(pairs))
     if not wanted:
         return set()
+    if _on_postgresql(conn):
+        return claims_postgres.opted_out(conn, wanted)
     result = conn.execute(
         select(_OPT_OUTS.c.address, _OPT_OUTS.c.channel).where(
             tuple_(_OPT_OUTS.c.address, _OPT_OUTS.c.channel).in_(wanted)

@@ -1,4 +1,5 @@
-"""The batch path's claim and record on PostgreSQL: one statement each, the same every time.
+"""The batch path's claim, record and opt-out read on PostgreSQL: one statement each, the
+same text every time.
 
 `claims.claim` and `claims.mark_sent` move rows and write an event per row moved; in
 portable SQL that is an UPDATE … IN (…) and a many-row INSERT, whose text changes with the
@@ -77,6 +78,26 @@ _LOG_ATTEMPTS = text(
     )
     """
 )
+
+
+_OPTED_OUT = text(
+    """
+    SELECT o.address, o.channel
+      FROM opt_outs AS o
+      JOIN unnest(CAST(:addresses AS VARCHAR[]), CAST(:channels AS VARCHAR[]))
+           AS wanted(address, channel)
+        ON o.address = wanted.address AND o.channel = wanted.channel
+    """
+)
+
+
+def opted_out(conn: Connection, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """As `claims.opted_out` (whose (address, channel) IN list has two parameters a pair,
+    over psycopg's cache limit for a batch of fifty)."""
+    result = conn.execute(
+        _OPTED_OUT, {"addresses": [a for a, _ in pairs], "channels": [c for _, c in pairs]}
+    )
+    return {(str(a), str(c)) for a, c in result}
 
 
 def claim(

@@ -409,3 +409,30 @@ def test_a_lost_runs_row_the_provider_took_is_recorded_as_sent_not_sent_again(
             )
         ).all()
     assert [tuple(r) for r in logged] == [("sent", 7)]
+
+
+def test_a_batch_suppresses_only_the_addresses_that_opted_out_on_that_channel(
+    engine: Engine,
+    runtime: Runtime,
+    twilio: TwilioTestServer,
+    make_notification: NotificationFactory,
+) -> None:
+    from services.notifier.opt_outs import record_opt_out
+
+    many = 40
+    ids = queued(engine, [make_notification(address=phone(i)) for i in range(many)], runtime)
+    with transaction(engine) as session:
+        for i in (3, 17):
+            record_opt_out(session, phone(i), "sms", source="reply", now=runtime.clock.now())
+        # The same address opted out of another channel only: its SMS still goes.
+        record_opt_out(session, phone(5), "email", source="reply", now=runtime.clock.now())
+
+    done = run(runtime, ids)
+
+    stopped = {ids[3], ids[17]}
+    assert {i for i, o in done.items() if o.status == "suppressed"} == stopped
+    assert {i for i, o in done.items() if o.status == "sent"} == set(ids) - stopped
+    assert sorted(r.form["To"] for r in twilio.sent()) == sorted(
+        phone(i) for i in range(many) if i not in (3, 17)
+    )
+    assert {rows(engine, ids)[i].status for i in stopped} == {"suppressed"}
