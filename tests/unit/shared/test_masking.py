@@ -211,3 +211,33 @@ def test_a_birth_date_is_hidden_in_every_spelling_and_other_dates_stay() -> None
     text = "LD-19980707 / 1998年7月7日 / １９９８-０７-０７ / joined 2019-07-07"
     masked = mask_date(text, date(1998, 7, 7))
     assert masked == "LD-****-**-** / ****-**-** / ****-**-** / joined 2019-07-07"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "010-1234567",  # the shortest landline: ten digits
+        "(010)1234567",
+        "０１０－１２３４５６７",
+        "+86 10 1234 5678",
+        "13812345678",
+        "110101199003074514",
+        "110101900307451",  # an old 15-digit ID number
+    ],
+)
+def test_the_shortest_id_numbers_and_phones_are_masked_even_past_the_digit_count_shortcut(
+    text: str,
+) -> None:
+    masked = mask_text(f"电话：{text}。")
+    assert masked != f"电话：{text}。" and "*" in masked
+
+
+@given(st.text(alphabet="0123456789０１２３-() +86年月日号@a.", max_size=40))
+def test_the_digit_count_shortcut_masks_exactly_as_running_every_pattern(text: str) -> None:
+    def every_pattern(value: str) -> str:
+        folded = value.translate(masking._FOLD)
+        for pattern, masked in masking._MASKS:
+            value, folded = masking._substitute(value, folded, pattern, masked)
+        return masking._EMAIL_LIKE.sub(lambda m: f"{m.group(1)}***{m.group(2)}", value)
+
+    assert mask_text(text) == every_pattern(text)
