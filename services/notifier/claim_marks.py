@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import redis
+from redis.connection import AbstractConnection
 
 KEY_PREFIX = "liaison:claim:unsent"
 SENT_PREFIX = "liaison:claim:sent"  #: what a provider answered, until the run records it
@@ -42,29 +43,32 @@ class ClaimMarks:
         self.ttl_ms = ttl_ms
         self._local = threading.local()
 
-    def _own(self) -> redis.Redis:
+    def _own(self) -> AbstractConnection:
         """This thread's own connection, for the two calls made around every request (take
-        and set_sent). Checking a connection out of the shared pool and back in is half of
-        what a redis-py call costs in CPU; a worker thread sends its messages one after
-        another, so one connection each serves as well. It comes from the same pool (same
-        server, timeouts and retries) and reconnects by itself after an outage."""
-        own: redis.Redis | None = getattr(self._local, "client", None)
+        and set_sent). A redis-py call through the client checks a connection out of the
+        pool and back in, and wraps the command in its retry and instrumentation: more
+        CPU than the round trip itself. A worker thread sends its messages one after
+        another, so one connection each, used directly, serves as well. It comes from the
+        client's pool (same server, timeouts) and is never shared with another thread."""
+        own: AbstractConnection | None = getattr(self._local, "connection", None)
         if own is None:
-            own = redis.Redis(connection_pool=self.client.connection_pool,
-                              single_connection_client=True)  # fmt: skip
-            self._local.client = own
+            own = self.client.connection_pool.get_connection()
+            self._local.connection = own
         return own
 
     def _call(self, *command: str | int) -> None:
         """Run a DEL or SET on this thread's connection. A connection the server dropped
         (a restart) fails its next command, where the pool would have found it closed at
         checkout: the command is run once more, on a new connection (DEL and SET of one
-        value are idempotent). A Redis still away fails the second time, as before."""
+        value are idempotent). A Redis still away fails the second time, as before. A
+        connection that failed in any way is closed, so that no late reply is ever read
+        as the next command's."""
         own = self._own()
         try:
-            own.execute_command(*command)  # type: ignore[no-untyped-call]
+            _round_trip(own, command)
         except redis.ConnectionError:
-            own.execute_command(*command)  # type: ignore[no-untyped-call]
+            own.disconnect()  # type: ignore[no-untyped-call]
+            _round_trip(own, command)
 
     def _key(self, notification_id: int) -> str:
         return f"{KEY_PREFIX}:{notification_id}"
@@ -123,6 +127,15 @@ class ClaimMarks:
         """Remove the marks of rows given back unsent (their claim is gone)."""
         if ids:
             self.client.delete(*(self._key(i) for i in ids))
+
+
+def _round_trip(connection: AbstractConnection, command: tuple[str | int, ...]) -> None:
+    try:
+        connection.send_command(*command)  # type: ignore[no-untyped-call]
+        connection.read_response()
+    except BaseException:
+        connection.disconnect()  # type: ignore[no-untyped-call]
+        raise
 
 
 def _instant(at: datetime) -> str:

@@ -23,9 +23,11 @@ def test_each_thread_takes_marks_and_keeps_answers_on_a_connection_of_its_own(
         marks.set_unsent([i], CLAIMED_AT)
         marks.take(i)
         marks.set_sent(i, CLAIMED_AT, ANSWER)
-        redis_client_of_thread = marks._own()
-        redis_client_of_thread.execute_command("CLIENT", "SETNAME", f"marks-{i}")
-        names[i] = str(redis_client_of_thread.execute_command("CLIENT", "GETNAME"))
+        own = marks._own()
+        own.send_command("CLIENT", "SETNAME", f"marks-{i}")
+        own.read_response()
+        own.send_command("CLIENT", "GETNAME")
+        names[i] = str(own.read_response())
 
     threads = [threading.Thread(target=work, args=(i,)) for i in (1, 2, 3)]
     for t in threads:
@@ -46,7 +48,8 @@ def test_a_thread_connection_killed_by_the_server_reconnects_on_the_next_mark(
     marks.set_unsent([7], CLAIMED_AT)
     marks.take(7)
     own = marks._own()
-    own.execute_command("CLIENT", "SETNAME", "marks-to-kill")
+    own.send_command("CLIENT", "SETNAME", "marks-to-kill")
+    own.read_response()
     killed = redis_client.execute_command("CLIENT", "KILL", "SKIPME", "yes", "TYPE", "normal")
     assert int(killed) >= 1
 
