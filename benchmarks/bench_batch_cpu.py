@@ -46,7 +46,7 @@ def main() -> None:
     client = redis.Redis.from_url(REDIS)
     client.flushdb()
     engine = fresh_database()
-    with LoopbackTwilio() as twilio:
+    with LoopbackTwilio(server="asyncio") as twilio:
         sender = TwilioSmsSender(
             account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN,
             from_number="+15005550006", base_url=twilio.base_url, timeout_s=5.0,

@@ -8,7 +8,8 @@
    end to end (enqueued as `send_notifications` batches; real Redis, the loopback Twilio
    server through the twilio SDK, the delivery log in PostgreSQL), in the same run, same
    worker settings; both figures and their ratio. The loopback Twilio server runs in its
-   own process (benchmarks/loopback_providers.py), not under the worker's GIL.
+   own process (benchmarks/loopback_providers.py, its asyncio server), not under the
+   worker's GIL.
 3. Pacing: with the SMS limit set to `--rate` messages/s, the rate Twilio sees per 10 s
    window over `--rate-seconds`.
 
@@ -137,7 +138,7 @@ def main() -> None:
     )
     broker = build_broker(REDIS, settings, namespace=args.namespace)
 
-    twilio = LoopbackTwilio()
+    twilio = LoopbackTwilio(server="asyncio")
     sender = TwilioSmsSender(
         account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, from_number="+15005550006",
         base_url=twilio.base_url, timeout_s=5.0,

@@ -218,7 +218,7 @@ class TwilioTestServer:
             self.requests.append(RecordedRequest(path, form, time.monotonic(), behaviour.status))
         headers = {"Content-Type": "application/json"}
         if behaviour.status == 201:
-            return 201, headers, json.dumps(self._resource(form)).encode()
+            return 201, headers, json.dumps(self.message_resource(form)).encode()
         if behaviour.retry_after_s is not None:
             headers["Retry-After"] = str(behaviour.retry_after_s)
         code = behaviour.code
@@ -230,7 +230,8 @@ class TwilioTestServer:
         }
         return behaviour.status, headers, json.dumps(body).encode()
 
-    def _resource(self, form: dict[str, str]) -> dict[str, Any]:
+    def message_resource(self, form: dict[str, str]) -> dict[str, Any]:
+        """The Message resource Twilio answers a create with (201)."""
         sid = "SM" + uuid.uuid4().hex
         now = formatdate(usegmt=True)
         return {
