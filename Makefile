@@ -41,6 +41,7 @@ endif
 # after the rest, on their own, and print their table of outcomes at the end.
 test: check-system $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared services
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --ignore=tests/drills $(PYTEST_ARGS)
