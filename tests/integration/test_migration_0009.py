@@ -6,7 +6,6 @@ from under the other tests).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date
@@ -15,11 +14,10 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
-from shared.db import alembic_config, current_revision, make_engine, upgrade
-from tests.conftest import POSTGRES_URL, require_server
-from tests.drills.processes import own_database
+from shared.db import alembic_config, current_revision, upgrade
+from tests.integration.migrating import database_at
 
 BEFORE = "0008"
 #: the revision under test, not the head: later migrations must not change what it did
@@ -40,18 +38,7 @@ INSERT = text(
 def old_schema(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database at 0007, with one member and a placeless visit, as installations have it."""
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        else:
-            try:
-                url = stack.enter_context(
-                    own_database(POSTGRES_URL, f"liaison_migration_{os.getpid()}")
-                )
-            except OperationalError as exc:
-                require_server("PostgreSQL", str(exc).splitlines()[0])
-        engine = make_engine(url)
-        stack.callback(engine.dispose)
-        upgrade(engine, BEFORE)
+        engine = database_at(stack, request.param, tmp_path, BEFORE, "liaison_migration")
         with engine.begin() as conn:
             conn.execute(ORGANIZATION)
             conn.execute(MEMBER)

@@ -3,7 +3,6 @@ databases, each test on a database of its own as in test_migration_0009."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -11,12 +10,10 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import Engine, inspect, text
-from sqlalchemy.exc import OperationalError
 
-from shared.db import alembic_config, current_revision, make_engine, upgrade
+from shared.db import alembic_config, current_revision, upgrade
 from shared.models import Base
-from tests.conftest import POSTGRES_URL, require_server
-from tests.drills.processes import own_database
+from tests.integration.migrating import database_at
 
 BEFORE = "0009"
 INDEX = "ix_delivery_attempts_started_at"
@@ -37,18 +34,7 @@ ATTEMPT = text(
 def old_schema(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database at 0009 holding one delivery attempt."""
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        else:
-            try:
-                url = stack.enter_context(
-                    own_database(POSTGRES_URL, f"liaison_migration_0010_{os.getpid()}")
-                )
-            except OperationalError as exc:
-                require_server("PostgreSQL", str(exc).splitlines()[0])
-        engine = make_engine(url)
-        stack.callback(engine.dispose)
-        upgrade(engine, BEFORE)
+        engine = database_at(stack, request.param, tmp_path, BEFORE, "liaison_migration_0010")
         with engine.begin() as conn:
             conn.execute(NOTIFICATION)
             conn.execute(ATTEMPT)
