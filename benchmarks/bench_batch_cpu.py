@@ -21,18 +21,18 @@ import redis
 from sqlalchemy import text
 
 from services.notifier.batching import deliver_batch
-from services.notifier.claim_marks import ClaimMarks
 from services.notifier.delivery import Outcome
-from services.notifier.rendering import render_message
-from services.notifier.runtime import Runtime
-from services.notifier.senders.twilio_sms import TwilioSmsSender
-from services.notifier.testing.twilio_server import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 
 try:
-    from benchmarks.bench_notifier import REDIS, create, fresh_database
+    from benchmarks.bench_notifier import REDIS, create, fresh_database, loopback_runtime
     from benchmarks.loopback_providers import LoopbackTwilio
 except ImportError:  # run as a script: benchmarks/ is on sys.path, not its parent
-    from bench_notifier import REDIS, create, fresh_database  # type: ignore[no-redef]
+    from bench_notifier import (  # type: ignore[no-redef]
+        REDIS,
+        create,
+        fresh_database,
+        loopback_runtime,
+    )
     from loopback_providers import LoopbackTwilio  # type: ignore[no-redef]
 
 
@@ -47,16 +47,7 @@ def main() -> None:
     client.flushdb()
     engine = fresh_database()
     with LoopbackTwilio(server="asyncio") as twilio:
-        sender = TwilioSmsSender(
-            account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN,
-            from_number="+15005550006", base_url=twilio.base_url, timeout_s=5.0,
-        )  # fmt: skip
-        runtime = Runtime(
-            engine=engine,
-            senders={"sms": sender},
-            render=render_message,
-            claim_marks=ClaimMarks(client),
-        )
+        runtime = loopback_runtime(engine, client, twilio.base_url)
         outcomes: dict[int, Outcome] = {}
         figures = []
         for r in range(args.repeat):

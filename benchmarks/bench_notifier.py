@@ -91,6 +91,21 @@ def create(engine: Any, count: int, tag: str) -> list[int]:
     return ids
 
 
+def loopback_runtime(engine: Any, client: redis.Redis, twilio_url: str) -> Runtime:
+    """The notifier's runtime on the loopback Twilio, as production wires it
+    (bootstrap.build_runtime): SMS through the twilio SDK, claim marks in Redis."""
+    sender = TwilioSmsSender(
+        account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, from_number="+15005550006",
+        base_url=twilio_url, timeout_s=5.0,
+    )  # fmt: skip
+    return Runtime(
+        engine=engine,
+        senders={"sms": sender},
+        render=render_message,
+        claim_marks=ClaimMarks(client),
+    )
+
+
 def drain(broker: RedisBroker, queue: str, threads: int) -> tuple[float, float]:
     """Run a worker until `queue` is empty; the seconds it took, and the CPU seconds this
     process spent meanwhile (every thread's: the worker's and the benchmark's waiting).
@@ -139,17 +154,7 @@ def main() -> None:
     broker = build_broker(REDIS, settings, namespace=args.namespace)
 
     twilio = LoopbackTwilio(server="asyncio")
-    sender = TwilioSmsSender(
-        account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, from_number="+15005550006",
-        base_url=twilio.base_url, timeout_s=5.0,
-    )  # fmt: skip
-    # As production wires it (bootstrap.build_runtime): with claim marks in Redis.
-    runtime = Runtime(
-        engine=engine,
-        senders={"sms": sender},
-        render=render_message,
-        claim_marks=ClaimMarks(client),
-    )
+    runtime = loopback_runtime(engine, client, twilio.base_url)
     # Wired by the one bootstrap, on the benchmark's broker and loopback sender; the
     # notifications are synthetic (no ledger behind them), so no refreshers.
     wiring = bootstrap(settings, engine=engine, runtime=runtime, broker=broker, refreshers=False)
